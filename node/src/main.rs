@@ -1,0 +1,15 @@
+//! `openledger-node`: the OpenLedger chain's node.
+//!
+//! Aura authors blocks and GRANDPA finalizes them; state lives in ParityDB; off-chain workers
+//! run on every imported block; the standard Substrate RPCs and the `openledger_*` methods are
+//! served over JSON-RPC (HTTP and WebSocket on one port).
+
+mod chain_spec;
+mod cli;
+mod command;
+mod rpc;
+mod service;
+
+fn main() -> sc_cli::Result<()> {
+	command::run()
+}

@@ -1,0 +1,114 @@
+//! Genesis presets: `development` (Alice alone validates) and `local_testnet` (Alice, Bob and
+//! Charlie validate). Both mint the full OPEN supply with the design's proportions and the real
+//! vesting timeline; dev accounts from the well-known keyring hold the person-held buckets.
+
+use alloc::{vec, vec::Vec};
+use frame_support::build_struct_json_patch;
+use serde_json::Value;
+use sp_consensus_aura::sr25519::AuthorityId as AuraId;
+use sp_consensus_grandpa::AuthorityId as GrandpaId;
+use sp_genesis_builder::{PresetId, DEV_RUNTIME_PRESET, LOCAL_TESTNET_RUNTIME_PRESET};
+use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
+
+use crate::{
+	tokenomics::{genesis_allocation, AllocationError, Holders},
+	AccountId, AuraConfig, BalancesConfig, GrandpaConfig, RuntimeGenesisConfig, SudoConfig,
+	VestingConfig,
+};
+
+/// Builds the genesis configuration patch for a chain.
+pub fn openledger_genesis(
+	authorities: Vec<(AuraId, GrandpaId)>,
+	sudo: AccountId,
+	holders: &Holders,
+) -> Result<Value, AllocationError> {
+	let allocation = genesis_allocation(holders)?;
+	Ok(build_struct_json_patch!(RuntimeGenesisConfig {
+		balances: BalancesConfig { balances: allocation.balances },
+		aura: AuraConfig {
+			authorities: authorities.iter().map(|(aura, _)| aura.clone()).collect::<Vec<_>>(),
+		},
+		grandpa: GrandpaConfig {
+			authorities: authorities
+				.iter()
+				.map(|(_, grandpa)| (grandpa.clone(), 1))
+				.collect::<Vec<_>>(),
+		},
+		sudo: SudoConfig { key: Some(sudo) },
+		vesting: VestingConfig { vesting: allocation.vesting },
+	}))
+}
+
+/// The holders that dev and local chains use: well-known dev keys, so that tests and
+/// Polkadot.js Apps can sign for every kind of holder.
+///
+/// - liquidity (free): Alice, Bob, Charlie, Dave
+/// - team (vested): Eve, Ferdie
+/// - investors (vested): Alice//stash, Bob//stash, Charlie//stash
+pub fn dev_holders() -> Holders {
+	Holders {
+		liquidity: [
+			Sr25519Keyring::Alice,
+			Sr25519Keyring::Bob,
+			Sr25519Keyring::Charlie,
+			Sr25519Keyring::Dave,
+		]
+		.iter()
+		.map(|k| k.to_account_id())
+		.collect(),
+		team: [Sr25519Keyring::Eve, Sr25519Keyring::Ferdie]
+			.iter()
+			.map(|k| k.to_account_id())
+			.collect(),
+		investors: [
+			Sr25519Keyring::AliceStash,
+			Sr25519Keyring::BobStash,
+			Sr25519Keyring::CharlieStash,
+		]
+		.iter()
+		.map(|k| k.to_account_id())
+		.collect(),
+	}
+}
+
+/// Aura (sr25519) and GRANDPA (ed25519) keys of a well-known dev authority.
+fn authority_keys(aura: Sr25519Keyring, grandpa: Ed25519Keyring) -> (AuraId, GrandpaId) {
+	(aura.public().into(), grandpa.public().into())
+}
+
+/// The `development` preset: Alice validates alone and holds sudo.
+pub fn development_config() -> Result<Value, AllocationError> {
+	openledger_genesis(
+		vec![authority_keys(Sr25519Keyring::Alice, Ed25519Keyring::Alice)],
+		Sr25519Keyring::Alice.to_account_id(),
+		&dev_holders(),
+	)
+}
+
+/// The `local_testnet` preset: Alice, Bob and Charlie validate; Alice holds sudo.
+pub fn local_testnet_config() -> Result<Value, AllocationError> {
+	openledger_genesis(
+		vec![
+			authority_keys(Sr25519Keyring::Alice, Ed25519Keyring::Alice),
+			authority_keys(Sr25519Keyring::Bob, Ed25519Keyring::Bob),
+			authority_keys(Sr25519Keyring::Charlie, Ed25519Keyring::Charlie),
+		],
+		Sr25519Keyring::Alice.to_account_id(),
+		&dev_holders(),
+	)
+}
+
+/// The JSON of the named preset, or `None` for an unknown name.
+pub fn get_preset(id: &PresetId) -> Option<Vec<u8>> {
+	let patch = match id.as_ref() {
+		DEV_RUNTIME_PRESET => development_config(),
+		LOCAL_TESTNET_RUNTIME_PRESET => local_testnet_config(),
+		_ => return None,
+	};
+	patch.ok().and_then(|value| serde_json::to_vec(&value).ok())
+}
+
+/// The names of the presets this runtime offers.
+pub fn preset_names() -> Vec<PresetId> {
+	vec![PresetId::from(DEV_RUNTIME_PRESET), PresetId::from(LOCAL_TESTNET_RUNTIME_PRESET)]
+}

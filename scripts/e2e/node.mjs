@@ -1,0 +1,74 @@
+// Starts a real openledger-node for a test and always stops it again.
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { once } from 'node:events';
+
+/** A TCP port that is free on the loopback interface right now. */
+export async function freePort() {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address();
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+/** Path of the node binary: $OPENLEDGER_NODE, else the release build in the shared target dir. */
+export function nodeBinary() {
+  if (process.env.OPENLEDGER_NODE) return process.env.OPENLEDGER_NODE;
+  const target = process.env.CARGO_TARGET_DIR || `${process.env.HOME}/.cache/openledger/target`;
+  return `${target}/release/openledger-node`;
+}
+
+/**
+ * Spawns `openledger-node --dev --tmp` on free ports. The returned handle's `stop()` kills it;
+ * it is also killed when this process exits, whatever the reason.
+ */
+export async function startDevNode() {
+  const rpcPort = await freePort();
+  const p2pPort = await freePort();
+  const args = [
+    '--dev', '--tmp',
+    '--rpc-port', String(rpcPort),
+    '--port', String(p2pPort),
+    '--no-prometheus', '--no-telemetry', '--no-mdns',
+  ];
+  const child = spawn(nodeBinary(), args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  child.stderr.on('data', (chunk) => {
+    log = (log + chunk.toString()).slice(-20000);
+  });
+  const exited = once(child, 'exit');
+  const kill = () => { if (child.exitCode === null) child.kill('SIGKILL'); };
+  process.on('exit', kill);
+  return {
+    url: `ws://127.0.0.1:${rpcPort}`,
+    rpcPort,
+    log: () => log,
+    exited,
+    async stop() {
+      if (child.exitCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(kill, 10_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** Polls `check` every `intervalMs` until it returns a truthy value or `timeoutMs` passes. */
+export async function pollUntil(what, check, { timeoutMs = 120_000, intervalMs = 250 } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  let lastError;
+  while (Date.now() < deadline) {
+    try {
+      const value = await check();
+      if (value) return value;
+    } catch (e) {
+      lastError = e;
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${lastError.message}` : ''}`);
+}
