@@ -100,7 +100,7 @@ pub fn local_testnet_config() -> Result<Value, AllocationError> {
 
 /// The JSON of the named preset, or `None` for an unknown name.
 pub fn get_preset(id: &PresetId) -> Option<Vec<u8>> {
-	let patch = match id.as_ref() {
+	let patch = match id.as_str() {
 		DEV_RUNTIME_PRESET => development_config(),
 		LOCAL_TESTNET_RUNTIME_PRESET => local_testnet_config(),
 		_ => return None,

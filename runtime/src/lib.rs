@@ -87,12 +87,6 @@ pub const DAYS: BlockNumber = HOURS * 24;
 /// A month of 30 days: 432,000 blocks.
 pub const MONTHS: BlockNumber = DAYS * 30;
 
-/// The version information used to identify this runtime when compiled natively.
-#[cfg(feature = "std")]
-pub fn native_version() -> sp_version::NativeVersion {
-	sp_version::NativeVersion { runtime_version: VERSION, can_author_with: Default::default() }
-}
-
 /// Block number.
 pub type BlockNumber = u32;
 /// Transaction signature (sr25519, ed25519 or ecdsa).

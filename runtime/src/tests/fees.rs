@@ -9,7 +9,11 @@ fn fee_paid_by(who: &AccountId) -> Balance {
 		.into_iter()
 		.filter_map(|record| match record.event {
 			RuntimeEvent::TransactionPayment(
-				pallet_transaction_payment::Event::TransactionFeePaid { who: payer, actual_fee, .. },
+				pallet_transaction_payment::Event::TransactionFeePaid {
+					who: payer,
+					actual_fee,
+					..
+				},
 			) if &payer == who => Some(actual_fee),
 			_ => None,
 		})
@@ -43,7 +47,10 @@ fn fees_below_the_existential_deposit_are_not_burned() {
 	dev_ext().execute_with(|| {
 		// A fee smaller than the existential deposit cannot open the treasury account; it
 		// lands in the community pool instead of being destroyed.
-		use frame_support::traits::{fungible::Balanced, tokens::Precision, tokens::Preservation, tokens::Fortitude, OnUnbalanced};
+		use frame_support::traits::{
+			fungible::Balanced, tokens::Fortitude, tokens::Precision, tokens::Preservation,
+			OnUnbalanced,
+		};
 		let alice = Sr25519Keyring::Alice.to_account_id();
 		let pool_before = free(&community_pool_account());
 		let credit = <Balances as Balanced<AccountId>>::withdraw(

@@ -119,9 +119,7 @@ fn presets_set_the_validators() {
 
 #[test]
 fn presets_are_listed_and_unknown_names_are_refused() {
-	let names: Vec<String> =
-		preset_names().iter().map(|id| String::from(id.as_ref())).collect();
-	assert_eq!(names, vec!["development".to_string(), "local_testnet".to_string()]);
+	assert_eq!(preset_names(), vec!["development".to_string(), "local_testnet".to_string()]);
 	for id in preset_names() {
 		assert!(get_preset(&id).is_some());
 	}

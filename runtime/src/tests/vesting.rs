@@ -101,8 +101,13 @@ fn a_team_account_can_transfer_what_has_vested() {
 		let share = free(&eve.to_account_id());
 		start_block(VESTING_CLIFF + VESTING_DURATION / 2);
 
-		// Release the vested half from the lock, then move a quarter of the share.
-		let xt = signed(eve, RuntimeCall::Vesting(pallet_vesting::Call::vest {}));
+		// Eve's whole balance is still frozen until someone updates the lock, so Alice pays
+		// for `vest_other`; then Eve moves a quarter of her share.
+		let target = eve.to_account_id().into();
+		let xt = signed(
+			Sr25519Keyring::Alice,
+			RuntimeCall::Vesting(pallet_vesting::Call::vest_other { target }),
+		);
 		assert_eq!(Executive::apply_extrinsic(xt), Ok(Ok(())));
 		assert!(frozen(&eve.to_account_id()) <= share / 2 + VESTING_DURATION as Balance);
 		let dave_before = free(&dave);
