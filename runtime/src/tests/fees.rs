@@ -2,7 +2,6 @@
 
 use super::*;
 use crate::{tokenomics::*, Balances, RuntimeEvent};
-use frame_support::traits::fungible::Inspect;
 
 fn fee_paid_by(who: &AccountId) -> Balance {
 	System::events()

@@ -4,9 +4,8 @@ use super::*;
 use crate::{
 	genesis::{dev_holders, development_config, get_preset, local_testnet_config, preset_names},
 	tokenomics::*,
-	Aura, Balances, Grandpa,
+	Balances, Grandpa,
 };
-use frame_support::traits::fungible::Inspect;
 
 fn sum(accounts: &[AccountId]) -> Balance {
 	accounts.iter().map(free).sum()
@@ -111,7 +110,7 @@ fn presets_set_the_validators() {
 	assert_eq!(local.grandpa.authorities.len(), 3);
 	let ext_storage = local.build_storage().unwrap();
 	sp_io::TestExternalities::new(ext_storage).execute_with(|| {
-		assert_eq!(Aura::authorities().len(), 3);
+		assert_eq!(pallet_aura::Authorities::<Runtime>::get().len(), 3);
 		assert_eq!(Grandpa::grandpa_authorities().len(), 3);
 		assert_eq!(Balances::total_issuance(), TOTAL_SUPPLY);
 	});

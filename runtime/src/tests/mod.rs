@@ -12,7 +12,7 @@ mod vesting;
 
 use codec::Encode;
 use sp_keyring::Sr25519Keyring;
-use sp_runtime::{generic::Era, BuildStorage};
+use sp_runtime::{generic::Era, traits::Header as _, BuildStorage};
 
 use crate::{
 	AccountId, Balance, BalancesCall, Executive, Header, Nonce, Runtime, RuntimeCall,
@@ -45,8 +45,10 @@ pub(crate) fn dev_ext() -> sp_io::TestExternalities {
 	sp_io::TestExternalities::new(storage)
 }
 
-/// Starts block `number` the way block import does: through the executive.
+/// Starts block `number` the way block import does: through the executive. Blocks before it
+/// are skipped, as if empty.
 pub(crate) fn start_block(number: u32) {
+	System::set_block_number(number.saturating_sub(1));
 	let header = Header::new(
 		number,
 		Default::default(),

@@ -2,12 +2,14 @@
 
 use super::*;
 use crate::{genesis::dev_holders, tokenomics::*, MONTHS};
+use frame_support::traits::VestingSchedule;
 use sp_runtime::DispatchError;
 
 /// What the vesting schedule still locks for `who` at block `n`.
 fn locked_at(who: &AccountId, n: u32) -> Balance {
 	System::set_block_number(n);
-	pallet_vesting::Pallet::<Runtime>::vesting_balance(who).unwrap_or(0)
+	<pallet_vesting::Pallet<Runtime> as VestingSchedule<AccountId>>::vesting_balance(who)
+		.unwrap_or(0)
 }
 
 fn vested_holders() -> Vec<(AccountId, Balance)> {
