@@ -32,7 +32,7 @@ try {
       const n = header.number.toNumber();
       best = Math.max(best, n);
       if (!seen.has(n)) seen.set(n, { at: Date.now(), hash: header.hash });
-      if (start === null) start = n;
+      if (start === null && n >= 1) start = n; // genesis has no timestamp
     });
     api.rpc.chain.subscribeFinalizedHeads((header) => {
       const f = header.number.toNumber();

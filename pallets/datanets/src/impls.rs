@@ -19,8 +19,8 @@ use crate::{
 	merkle, traits::DatanetsInspect, AcceptedContributions, AcceptedPeaks, AccessPolicy,
 	AccessPolicyOf, BalanceOf, Config, ContentHashes, Contribution, ContributionId,
 	ContributionRulesOf, ContributionStatus, Contributions, ContributorInfo, Contributors,
-	Curators, Datanet, DatanetContributions, DatanetCounters, DatanetId, DatanetSnapshots,
-	DatanetRecords, DatanetStatus, DescriptionOf, Error, Event, HoldReason, LicenseOf, LocatorOf,
+	Curators, Datanet, DatanetContributions, DatanetCounters, DatanetId, DatanetRecords,
+	DatanetSnapshots, DatanetStatus, DescriptionOf, Error, Event, HoldReason, LicenseOf, LocatorOf,
 	MediaTypeOf, MetadataOf, NameOf, NextContributionId, NextDatanetId, NextSnapshotId, Pallet,
 	RejectReason, Snapshot, SnapshotId, SnapshotSummary, Snapshots, TagsOf, Verdict,
 };
@@ -281,7 +281,8 @@ impl<T: Config> Pallet<T> {
 	) -> DispatchResult {
 		let contribution = Contributions::<T>::get(id).ok_or(Error::<T>::ContributionNotFound)?;
 		ensure!(contribution.is_pending(), Error::<T>::ContributionNotPending);
-		let record = DatanetRecords::<T>::get(contribution.datanet).ok_or(Error::<T>::DatanetNotFound)?;
+		let record =
+			DatanetRecords::<T>::get(contribution.datanet).ok_or(Error::<T>::DatanetNotFound)?;
 		ensure!(Self::is_curator(contribution.datanet, &record, &curator), Error::<T>::NotCurator);
 		ensure!(contribution.contributor != curator, Error::<T>::CannotCurateOwnContribution);
 		let info = Contributors::<T>::get(contribution.datanet, &contribution.contributor)
@@ -307,7 +308,7 @@ impl<T: Config> Pallet<T> {
 		let leaf = contribution.leaf(id);
 		let mut peaks = AcceptedPeaks::<T>::get(datanet);
 		merkle::push_leaf(&mut peaks, position, leaf)
-			.map_err(|()| Error::<T>::CorruptMerklePeaks)?;
+			.map_err(|merkle::PeaksMismatch| Error::<T>::CorruptMerklePeaks)?;
 
 		record.counters.pending = decremented(record.counters.pending)?;
 		record.counters.accepted = incremented(position)?;

@@ -92,7 +92,8 @@ pub fn merkle_proof(leaves: &[H256], index: u32) -> Option<MerkleProof> {
 	Some(MerkleProof { leaf_index: index, leaf_count, siblings })
 }
 
-/// Whether `proof` shows that `leaf` is in the tree with this `root`.
+/// Whether `proof` shows that `leaf` is at `proof.leaf_index` in the tree with this `root`. The
+/// proof's `leaf_count` is taken as given; [`verify_contribution`] pins it to the snapshot's.
 pub fn verify_proof(root: &H256, leaf: &H256, proof: &MerkleProof) -> bool {
 	if proof.leaf_index >= proof.leaf_count {
 		return false;
@@ -131,21 +132,29 @@ pub fn verify_contribution(
 	proof.leaf_count == count && verify_proof(root, &leaf_hash(id, content_hash, size), proof)
 }
 
-/// Appends a leaf to a tree of `count` leaves kept as its peaks (largest first). Fails only if the
-/// peaks do not match `count` or `count` is `u32::MAX`.
-pub fn push_leaf(peaks: &mut crate::types::MerklePeaks, count: u32, leaf: H256) -> Result<(), ()> {
+/// [`push_leaf`] was given peaks that do not belong to a tree of that many leaves (or a full tree).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct PeaksMismatch;
+
+/// Appends a leaf to a tree of `count` leaves kept as its peaks (largest first). Fails, changing
+/// nothing, only if the peaks do not match `count` or `count` is `u32::MAX`.
+pub fn push_leaf(
+	peaks: &mut crate::types::MerklePeaks,
+	count: u32,
+	leaf: H256,
+) -> Result<(), PeaksMismatch> {
 	if count == u32::MAX || peaks.len() != count.count_ones() as usize {
-		return Err(());
+		return Err(PeaksMismatch);
 	}
 	// Each trailing one bit of `count` is a peak of the same height as the new node: merge them.
 	let mut node = leaf;
 	let mut rest = count;
 	while rest & 1 == 1 {
-		let left = peaks.pop().ok_or(())?;
+		let left = peaks.pop().ok_or(PeaksMismatch)?;
 		node = node_hash(&left, &node);
 		rest >>= 1;
 	}
-	peaks.try_push(node).map_err(|_| ())
+	peaks.try_push(node).map_err(|_| PeaksMismatch)
 }
 
 /// The root of the tree whose peaks these are (largest first), or `None` for no peaks.

@@ -84,7 +84,8 @@ impl<T: Config> Pallet<T> {
 	pub fn api_datanet(
 		datanet: DatanetId,
 	) -> Option<DatanetView<T::AccountId, BalanceOf<T>, BlockNumberFor<T>>> {
-		DatanetRecords::<T>::get(datanet).map(|record| record.view(datanet, Curators::<T>::get(datanet)))
+		DatanetRecords::<T>::get(datanet)
+			.map(|record| record.view(datanet, Curators::<T>::get(datanet)))
 	}
 
 	/// See [`DatanetsApi::contributions`].

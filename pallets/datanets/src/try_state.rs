@@ -13,7 +13,7 @@ use sp_runtime::{
 use crate::{
 	merkle, AcceptedContributions, AcceptedPeaks, BalanceOf, Config, ContentHashes,
 	ContributionStatus, Contributions, ContributorInfo, Contributors, Curators,
-	DatanetContributions, DatanetSnapshots, DatanetRecords, DatanetStatus, HoldReason,
+	DatanetContributions, DatanetRecords, DatanetSnapshots, DatanetStatus, HoldReason,
 	NextContributionId, NextDatanetId, NextSnapshotId, Pallet, Snapshots,
 };
 

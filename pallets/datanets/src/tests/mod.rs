@@ -12,10 +12,11 @@
 mod contribute;
 mod curate;
 mod datanet;
+mod invariants;
 mod issuance;
 mod merkle_tree;
-mod reputation;
 mod paging;
+mod reputation;
 mod snapshot;
 mod training;
 mod withdraw;

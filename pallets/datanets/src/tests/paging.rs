@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::runtime_api::MAX_PAGE_SIZE;
+use frame_support::assert_ok;
 
 #[test]
 fn pages_through_datanets() {
@@ -102,6 +103,12 @@ fn pages_are_cut_to_the_maximum_size() {
 		create(OWNER);
 		// A huge limit neither overflows nor reads past the end.
 		assert_eq!(Datanets::api_datanets(0, u32::MAX).len(), 1);
-		assert!(MAX_PAGE_SIZE >= 100);
+		let deposits = u64::from(MAX_PAGE_SIZE) * DATANET_DEPOSIT;
+		assert_ok!(Balances::force_set_balance(RuntimeOrigin::root(), OWNER, 2 * deposits));
+		for _ in 0..MAX_PAGE_SIZE {
+			create(OWNER);
+		}
+		assert_eq!(Datanets::api_datanets(0, u32::MAX).len(), MAX_PAGE_SIZE as usize);
+		assert_eq!(Datanets::api_datanets(1, MAX_PAGE_SIZE + 5).last().unwrap().id, MAX_PAGE_SIZE);
 	});
 }

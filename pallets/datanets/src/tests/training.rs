@@ -171,3 +171,13 @@ fn missing_snapshot_admits_no_one() {
 		));
 	});
 }
+
+#[cfg(feature = "runtime-benchmarks")]
+#[test]
+fn benchmark_helper_builds_a_snapshot_for_other_pallets() {
+	run(|| {
+		let s = <Inspect as DatanetsInspect<_, _>>::benchmark_snapshot(&STRANGER, 3).unwrap();
+		assert_eq!(<Inspect as DatanetsInspect<_, _>>::snapshot_count(s), Some(3));
+		assert!(<Inspect as DatanetsInspect<_, _>>::may_train(&OWNER, s));
+	});
+}
