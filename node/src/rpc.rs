@@ -16,7 +16,14 @@ use jsonrpsee::{
 use openledger_runtime::{
 	opaque::Block,
 	tokenomics::{TokenomicsApi, SS58_PREFIX, TOKEN_DECIMALS, TOKEN_SYMBOL},
-	AccountId, Balance, Nonce,
+	AccountId, Balance, BlockNumber, Nonce,
+};
+use pallet_datanets::{
+	runtime_api::DatanetsApi,
+	types::{
+		AccessPolicy, ContributionId, ContributionProof, ContributionStatus, ContributionView,
+		DatanetId, DatanetStatus, DatanetView, Snapshot, SnapshotId,
+	},
 };
 use sc_transaction_pool_api::TransactionPool;
 use serde_json::{json, Value};
@@ -42,6 +49,64 @@ pub trait OpenLedgerApi<BlockHash> {
 	/// strings in plancks; addresses are SS58 with prefix 1612.
 	#[method(name = "tokenomics")]
 	fn tokenomics(&self, at: Option<BlockHash>) -> RpcResult<Value>;
+
+	/// Datanets by id from `start` (default 0), at most `limit` (default and cap 1,000).
+	#[method(name = "datanets")]
+	fn datanets(
+		&self,
+		start: Option<DatanetId>,
+		limit: Option<u32>,
+		at: Option<BlockHash>,
+	) -> RpcResult<Vec<Value>>;
+
+	/// One Datanet, or null.
+	#[method(name = "datanet")]
+	fn datanet(&self, datanet: DatanetId, at: Option<BlockHash>) -> RpcResult<Option<Value>>;
+
+	/// A Datanet's contributions in submission order from index `start` (default 0), at most
+	/// `limit` (default and cap 1,000).
+	#[method(name = "contributions")]
+	fn contributions(
+		&self,
+		datanet: DatanetId,
+		start: Option<u32>,
+		limit: Option<u32>,
+		at: Option<BlockHash>,
+	) -> RpcResult<Vec<Value>>;
+
+	/// One contribution, or null.
+	#[method(name = "contribution")]
+	fn contribution(
+		&self,
+		contribution: ContributionId,
+		at: Option<BlockHash>,
+	) -> RpcResult<Option<Value>>;
+
+	/// A Datanet's snapshots from version `start` (default 1), at most `limit` (default and cap
+	/// 1,000).
+	#[method(name = "snapshots")]
+	fn snapshots(
+		&self,
+		datanet: DatanetId,
+		start: Option<u32>,
+		limit: Option<u32>,
+		at: Option<BlockHash>,
+	) -> RpcResult<Vec<Value>>;
+
+	/// One snapshot (root, count, total bytes), or null.
+	#[method(name = "snapshot")]
+	fn snapshot(&self, snapshot: SnapshotId, at: Option<BlockHash>) -> RpcResult<Option<Value>>;
+
+	/// A Merkle proof that the contribution is in the snapshot, or null if it is not. The leaf is
+	/// `blake2_256(SCALE(id: u64, content_hash: [u8; 32], size: u64))`, a parent is
+	/// `blake2_256(left ++ right)`, and an odd last node is promoted unchanged.
+	#[method(name = "contributionProof")]
+	fn contribution_proof(
+		&self,
+		snapshot: SnapshotId,
+		contribution: ContributionId,
+		at: Option<BlockHash>,
+	) -> RpcResult<Option<Value>>;
 }
 
 /// Serves [`OpenLedgerApiServer`] from the runtime APIs.
@@ -73,11 +138,10 @@ fn amount(value: Balance) -> Value {
 impl<C> OpenLedgerApiServer<<Block as BlockT>::Hash> for OpenLedger<C>
 where
 	C: ProvideRuntimeApi<Block> + HeaderBackend<Block> + Send + Sync + 'static,
-	C::Api: TokenomicsApi<Block>,
+	C::Api: TokenomicsApi<Block> + DatanetsApi<Block, AccountId, Balance, BlockNumber>,
 {
 	fn tokenomics(&self, at: Option<<Block as BlockT>::Hash>) -> RpcResult<Value> {
-		let at = at.unwrap_or_else(|| self.client.info().best_hash);
-		let info = self.client.runtime_api().tokenomics(at).map_err(runtime_error)?;
+		let info = self.client.runtime_api().tokenomics(self.at(at)).map_err(runtime_error)?;
 		let pools: Vec<Value> = info
 			.pools
 			.iter()
@@ -98,6 +162,210 @@ where
 			"pools": pools,
 		}))
 	}
+
+	fn datanets(
+		&self,
+		start: Option<DatanetId>,
+		limit: Option<u32>,
+		at: Option<<Block as BlockT>::Hash>,
+	) -> RpcResult<Vec<Value>> {
+		let views = self
+			.client
+			.runtime_api()
+			.datanets(self.at(at), start.unwrap_or(0), limit.unwrap_or(u32::MAX))
+			.map_err(runtime_error)?;
+		Ok(views.iter().map(datanet_json).collect())
+	}
+
+	fn datanet(
+		&self,
+		datanet: DatanetId,
+		at: Option<<Block as BlockT>::Hash>,
+	) -> RpcResult<Option<Value>> {
+		let view =
+			self.client.runtime_api().datanet(self.at(at), datanet).map_err(runtime_error)?;
+		Ok(view.as_ref().map(datanet_json))
+	}
+
+	fn contributions(
+		&self,
+		datanet: DatanetId,
+		start: Option<u32>,
+		limit: Option<u32>,
+		at: Option<<Block as BlockT>::Hash>,
+	) -> RpcResult<Vec<Value>> {
+		let views = self
+			.client
+			.runtime_api()
+			.contributions(self.at(at), datanet, start.unwrap_or(0), limit.unwrap_or(u32::MAX))
+			.map_err(runtime_error)?;
+		Ok(views.iter().map(contribution_json).collect())
+	}
+
+	fn contribution(
+		&self,
+		contribution: ContributionId,
+		at: Option<<Block as BlockT>::Hash>,
+	) -> RpcResult<Option<Value>> {
+		let view = self
+			.client
+			.runtime_api()
+			.contribution(self.at(at), contribution)
+			.map_err(runtime_error)?;
+		Ok(view.as_ref().map(contribution_json))
+	}
+
+	fn snapshots(
+		&self,
+		datanet: DatanetId,
+		start: Option<u32>,
+		limit: Option<u32>,
+		at: Option<<Block as BlockT>::Hash>,
+	) -> RpcResult<Vec<Value>> {
+		let snapshots = self
+			.client
+			.runtime_api()
+			.snapshots(self.at(at), datanet, start.unwrap_or(1), limit.unwrap_or(u32::MAX))
+			.map_err(runtime_error)?;
+		Ok(snapshots.iter().map(|(id, snapshot)| snapshot_json(*id, snapshot)).collect())
+	}
+
+	fn snapshot(
+		&self,
+		snapshot: SnapshotId,
+		at: Option<<Block as BlockT>::Hash>,
+	) -> RpcResult<Option<Value>> {
+		let found =
+			self.client.runtime_api().snapshot(self.at(at), snapshot).map_err(runtime_error)?;
+		Ok(found.map(|s| snapshot_json(snapshot, &s)))
+	}
+
+	fn contribution_proof(
+		&self,
+		snapshot: SnapshotId,
+		contribution: ContributionId,
+		at: Option<<Block as BlockT>::Hash>,
+	) -> RpcResult<Option<Value>> {
+		let proof = self
+			.client
+			.runtime_api()
+			.contribution_proof(self.at(at), snapshot, contribution)
+			.map_err(runtime_error)?;
+		Ok(proof.as_ref().map(proof_json))
+	}
+}
+
+impl<C: HeaderBackend<Block>> OpenLedger<C> {
+	/// The block to answer at: the one asked for, else the best block.
+	fn at(&self, at: Option<<Block as BlockT>::Hash>) -> <Block as BlockT>::Hash {
+		at.unwrap_or_else(|| self.client.info().best_hash)
+	}
+}
+
+fn hex(bytes: &[u8]) -> String {
+	let mut out = String::with_capacity(2 + bytes.len() * 2);
+	out.push_str("0x");
+	for byte in bytes {
+		out.push_str(&format!("{byte:02x}"));
+	}
+	out
+}
+
+fn text(bytes: &[u8]) -> Value {
+	Value::String(String::from_utf8_lossy(bytes).into_owned())
+}
+
+fn datanet_json(view: &DatanetView<AccountId, Balance, BlockNumber>) -> Value {
+	let access = match &view.access {
+		AccessPolicy::Public => json!({ "kind": "public" }),
+		AccessPolicy::Allowlist(accounts) => {
+			json!({ "kind": "allowlist", "accounts": accounts.iter().map(ss58).collect::<Vec<_>>() })
+		}
+		AccessPolicy::FeePerUse(fee) => json!({ "kind": "feePerUse", "fee": amount(*fee) }),
+	};
+	let status = match view.status {
+		DatanetStatus::Open => "open",
+		DatanetStatus::Paused => "paused",
+		DatanetStatus::Closed => "closed",
+	};
+	json!({
+		"id": view.id,
+		"owner": ss58(&view.owner),
+		"name": text(&view.name),
+		"description": text(&view.description),
+		"tags": view.tags.iter().map(|t| text(t)).collect::<Vec<_>>(),
+		"license": text(&view.license),
+		"rules": {
+			"maxBytes": view.rules.max_bytes,
+			"mediaTypes": view.rules.media_types.iter().map(|m| text(m)).collect::<Vec<_>>(),
+		},
+		"access": access,
+		"status": status,
+		"deposit": amount(view.deposit),
+		"createdAt": view.created_at,
+		"curators": view.curators.iter().map(ss58).collect::<Vec<_>>(),
+		"counters": {
+			"submitted": view.counters.submitted,
+			"pending": view.counters.pending,
+			"accepted": view.counters.accepted,
+			"acceptedBytes": view.counters.accepted_bytes,
+			"snapshots": view.counters.snapshots,
+		},
+	})
+}
+
+fn contribution_json(view: &ContributionView<AccountId, Balance, BlockNumber>) -> Value {
+	let status = match &view.status {
+		ContributionStatus::Pending => json!({ "status": "pending" }),
+		ContributionStatus::Accepted { position, at } => {
+			json!({ "status": "accepted", "position": position, "at": at })
+		}
+		ContributionStatus::Rejected { reason, at } => {
+			json!({ "status": "rejected", "reason": reason, "at": at })
+		}
+		ContributionStatus::Withdrawn { at } => json!({ "status": "withdrawn", "at": at }),
+	};
+	json!({
+		"id": view.id,
+		"datanet": view.datanet,
+		"index": view.index,
+		"contributor": ss58(&view.contributor),
+		"contentHash": hex(view.content_hash.as_bytes()),
+		"size": view.size,
+		"mediaType": text(&view.media_type),
+		"locator": text(&view.locator),
+		"metadata": text(&view.metadata),
+		"deposit": amount(view.deposit),
+		"curation": status,
+		"submittedAt": view.submitted_at,
+	})
+}
+
+fn snapshot_json(id: SnapshotId, snapshot: &Snapshot<AccountId, BlockNumber>) -> Value {
+	json!({
+		"id": id,
+		"datanet": snapshot.datanet,
+		"version": snapshot.version,
+		"root": hex(snapshot.root.as_bytes()),
+		"count": snapshot.count,
+		"totalBytes": snapshot.total_bytes,
+		"createdBy": ss58(&snapshot.created_by),
+		"createdAt": snapshot.created_at,
+	})
+}
+
+fn proof_json(proof: &ContributionProof) -> Value {
+	json!({
+		"snapshot": proof.snapshot,
+		"contribution": proof.contribution,
+		"contentHash": hex(proof.content_hash.as_bytes()),
+		"size": proof.size,
+		"leaf": hex(proof.leaf.as_bytes()),
+		"root": hex(proof.root.as_bytes()),
+		"leafIndex": proof.proof.leaf_index,
+		"leafCount": proof.proof.leaf_count,
+		"siblings": proof.proof.siblings.iter().map(|s| hex(s.as_bytes())).collect::<Vec<_>>(),
+	})
 }
 
 /// Builds the RPC extensions of a full node.
@@ -112,6 +380,7 @@ where
 	C::Api: pallet_transaction_payment_rpc::TransactionPaymentRuntimeApi<Block, Balance>,
 	C::Api: BlockBuilder<Block>,
 	C::Api: TokenomicsApi<Block>,
+	C::Api: DatanetsApi<Block, AccountId, Balance, BlockNumber>,
 	P: TransactionPool + 'static,
 {
 	use pallet_transaction_payment_rpc::{TransactionPayment, TransactionPaymentApiServer};

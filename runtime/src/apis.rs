@@ -19,10 +19,15 @@ use sp_runtime::{
 };
 use sp_version::RuntimeVersion;
 
+use pallet_datanets::types::{
+	ContributionId, ContributionProof, ContributionView, DatanetId, DatanetView, Snapshot,
+	SnapshotId,
+};
+
 use super::{
-	genesis, tokenomics, AccountId, Aura, Balance, Balances, Block, Executive, Grandpa,
-	InherentDataExt, Nonce, Runtime, RuntimeCall, RuntimeGenesisConfig, SessionKeys, System,
-	TransactionPayment, VERSION,
+	genesis, tokenomics, AccountId, Aura, Balance, Balances, Block, BlockNumber, Datanets,
+	Executive, Grandpa, InherentDataExt, Nonce, Runtime, RuntimeCall, RuntimeGenesisConfig,
+	SessionKeys, System, TransactionPayment, VERSION,
 };
 
 /// The pools and the treasury with their current free balances.
@@ -234,6 +239,43 @@ impl_runtime_apis! {
 
 		fn preset_names() -> Vec<sp_genesis_builder::PresetId> {
 			genesis::preset_names()
+		}
+	}
+
+	impl pallet_datanets::runtime_api::DatanetsApi<Block, AccountId, Balance, BlockNumber> for Runtime {
+		fn datanets(start: DatanetId, limit: u32) -> Vec<DatanetView<AccountId, Balance, BlockNumber>> {
+			Datanets::api_datanets(start, limit)
+		}
+		fn datanet(datanet: DatanetId) -> Option<DatanetView<AccountId, Balance, BlockNumber>> {
+			Datanets::api_datanet(datanet)
+		}
+		fn contributions(
+			datanet: DatanetId,
+			start: u32,
+			limit: u32,
+		) -> Vec<ContributionView<AccountId, Balance, BlockNumber>> {
+			Datanets::api_contributions(datanet, start, limit)
+		}
+		fn contribution(
+			contribution: ContributionId,
+		) -> Option<ContributionView<AccountId, Balance, BlockNumber>> {
+			Datanets::api_contribution(contribution)
+		}
+		fn snapshots(
+			datanet: DatanetId,
+			start_version: u32,
+			limit: u32,
+		) -> Vec<(SnapshotId, Snapshot<AccountId, BlockNumber>)> {
+			Datanets::api_snapshots(datanet, start_version, limit)
+		}
+		fn snapshot(snapshot: SnapshotId) -> Option<Snapshot<AccountId, BlockNumber>> {
+			Datanets::api_snapshot(snapshot)
+		}
+		fn contribution_proof(
+			snapshot: SnapshotId,
+			contribution: ContributionId,
+		) -> Option<ContributionProof> {
+			Datanets::api_contribution_proof(snapshot, contribution)
 		}
 	}
 

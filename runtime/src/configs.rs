@@ -6,7 +6,7 @@ use frame_support::{
 	parameter_types,
 	traits::{
 		fungible::{Balanced, Credit},
-		ConstBool, ConstU128, ConstU32, ConstU64, ConstU8, OnUnbalanced, VariantCountOf,
+		ConstBool, ConstI32, ConstU128, ConstU32, ConstU64, ConstU8, OnUnbalanced, VariantCountOf,
 		WithdrawReasons,
 	},
 	weights::{
@@ -173,4 +173,41 @@ impl pallet_sudo::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;
 	type RuntimeCall = RuntimeCall;
 	type WeightInfo = pallet_sudo::weights::SubstrateWeight<Runtime>;
+}
+
+parameter_types! {
+	/// Slashed contribution deposits are shared with the treasury account.
+	pub TreasuryAccount: AccountId = tokenomics::treasury_account();
+	/// Half of a slashed deposit goes to the treasury, half to the curator who rejected it.
+	pub const DatanetSlashToTreasury: Perbill = Perbill::from_percent(50);
+}
+
+impl pallet_datanets::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type Currency = Balances;
+	/// Creating a Datanet holds 10 OPEN until it is closed.
+	type DatanetDeposit = ConstU128<{ 10 * OPEN }>;
+	/// Each pending contribution holds 1 OPEN: returned on acceptance or withdrawal, slashed on
+	/// rejection.
+	type ContributionDeposit = ConstU128<OPEN>;
+	type TreasuryAccount = TreasuryAccount;
+	type SlashToTreasury = DatanetSlashToTreasury;
+	type ReputationReward = ConstU32<10>;
+	type ReputationPenalty = ConstU32<25>;
+	/// Two rejections (without acceptances in between) bar a contributor from a Datanet.
+	type BarThreshold = ConstI32<-50>;
+	type MaxNameLen = ConstU32<64>;
+	type MaxDescriptionLen = ConstU32<1024>;
+	type MaxTagLen = ConstU32<32>;
+	type MaxTags = ConstU32<8>;
+	type MaxLicenseLen = ConstU32<64>;
+	type MaxMediaTypeLen = ConstU32<64>;
+	type MaxMediaTypes = ConstU32<8>;
+	type MaxAllowlist = ConstU32<64>;
+	type MaxCurators = ConstU32<16>;
+	type MaxLocatorLen = ConstU32<256>;
+	type MaxMetadataLen = ConstU32<512>;
+	type MaxPendingPerContributor = ConstU32<64>;
+	type MaxAcceptedPerDatanet = ConstU32<100_000>;
+	type WeightInfo = pallet_datanets::weights::SubstrateWeight<Runtime>;
 }

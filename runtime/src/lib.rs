@@ -12,9 +12,6 @@
 //! [`runtime`].
 
 #![cfg_attr(not(feature = "std"), no_std)]
-// `construct_runtime`-style macros expand to code that the workspace's strict lints would flag;
-// the hand-written modules below keep those lints.
-#![allow(clippy::arithmetic_side_effects)]
 
 #[cfg(feature = "std")]
 include!(concat!(env!("OUT_DIR"), "/wasm_binary.rs"));
@@ -183,4 +180,8 @@ mod runtime {
 	// Dev and test chains only, until governance lands.
 	#[runtime::pallet_index(8)]
 	pub type Sudo = pallet_sudo;
+
+	// Domain pallets from index 20.
+	#[runtime::pallet_index(20)]
+	pub type Datanets = pallet_datanets;
 }
