@@ -44,7 +44,7 @@ parameter_types! {
 	pub RuntimeBlockLength: BlockLength =
 		BlockLength::builder()
 		.max_length(5 * 1024 * 1024)
-		.modify_max_length_for_class(DispatchClass::Normal, |max| *max = NORMAL_DISPATCH_RATIO * *max)
+		.modify_max_length_for_class(DispatchClass::Normal, |max| *max = NORMAL_DISPATCH_RATIO.mul_floor(*max))
 		.build();
 	/// OpenLedger's SS58 address prefix.
 	pub const SS58Prefix: u16 = tokenomics::SS58_PREFIX;

@@ -93,7 +93,7 @@ impl Bucket {
 
 	/// The bucket's amount in plancks. Exact: the supply is a multiple of 10,000.
 	pub const fn amount(self) -> Balance {
-		(TOTAL_SUPPLY / 10_000) * self.basis_points() as Balance
+		(TOTAL_SUPPLY / 10_000).saturating_mul(self.basis_points() as Balance)
 	}
 
 	/// Whether the bucket's holders are subject to the cliff and linear vesting.
