@@ -7,6 +7,7 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/openledger/target}"
 # The wasm runtime build must find the workspace (and its Cargo.lock) from the outside target dir.
 export WASM_BUILD_WORKSPACE_HINT="${WASM_BUILD_WORKSPACE_HINT:-$ROOT}"
 NODE_BIN="$CARGO_TARGET_DIR/release/openledger-node"
+WORKER_BIN="$CARGO_TARGET_DIR/release/gpu-worker"
 
 log() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }
@@ -50,9 +51,9 @@ ensure_js_deps() {
 	fi
 }
 
-build_node() {
-	log "building openledger-node (release; target dir $CARGO_TARGET_DIR)"
-	(cd "$ROOT" && cargo build --release --locked -p openledger-node)
+build_binaries() {
+	log "building openledger-node and gpu-worker (release; target dir $CARGO_TARGET_DIR)"
+	(cd "$ROOT" && cargo build --release --locked -p openledger-node -p gpu-worker)
 }
 
 # JSON-RPC call over HTTP; prints the `result` as JSON.

@@ -1,24 +1,29 @@
 #!/usr/bin/env bash
-# Sets up this machine, builds the node, and runs a development chain (Alice validates alone)
-# until Ctrl-C. Prints the RPC address and a Polkadot.js Apps link once blocks are finalized.
+# Sets up this machine, builds the node and the worker, and runs a development chain (Alice
+# validates alone) with the content store, until Ctrl-C. Once blocks are finalized it seeds a demo
+# Datanet from scripts/data/wallet-risk-notes.jsonl (uploaded to the store, contributed,
+# accepted, snapshotted) and prints the RPC address and a Polkadot.js Apps link.
 #
 #   ./scripts/dev.sh                       # run until Ctrl-C
-#   ./scripts/dev.sh --until-finalized 5   # stop by itself once block 5 is finalized
-#   RPC_PORT=9955 ./scripts/dev.sh         # another RPC port (default 9944)
+#   ./scripts/dev.sh --until-finalized 5   # stop by itself once block 5 is finalized (after seeding)
+#   ./scripts/dev.sh --no-seed             # skip the demo Datanet
+#   RPC_PORT=9955 STORE_PORT=8091 ./scripts/dev.sh   # other ports (defaults 9944 and 8090)
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
 until_finalized=""
+seed=1
 while [ $# -gt 0 ]; do
 	case "$1" in
 		--until-finalized) until_finalized="${2:?--until-finalized needs a block number}"; shift 2 ;;
-		-h|--help) sed -n '2,8p' "$0"; exit 0 ;;
+		--no-seed) seed=0; shift ;;
+		-h|--help) sed -n '2,11p' "$0"; exit 0 ;;
 		*) die "unknown argument: $1 (see --help)" ;;
 	esac
 done
 
 ensure_build_deps
-build_node
+build_binaries
 
 RPC_PORT="${RPC_PORT:-9944}"
 BASE="$(mktemp -d)"
@@ -38,11 +43,28 @@ for _ in $(seq 1 240); do
 done
 [ -n "${n:-}" ] && [ "$n" -ge 1 ] || { tail -n 30 "$BASE/node.log"; die "no finalized block within 2 minutes"; }
 
+STORE_PORT="${STORE_PORT:-8090}"
+log "starting the content store on 127.0.0.1:$STORE_PORT (data in $BASE/store)"
+"$WORKER_BIN" store --dir "$BASE/store" --listen "127.0.0.1:$STORE_PORT" >"$BASE/store.log" 2>&1 &
+for _ in $(seq 1 100); do
+	curl -sf "http://127.0.0.1:$STORE_PORT/health" >/dev/null && break
+	kill -0 $! 2>/dev/null || { cat "$BASE/store.log"; die "the content store exited"; }
+	sleep 0.2
+done
+datanet_info="(skipped: --no-seed)"
+if [ "$seed" = 1 ]; then
+	ensure_js_deps
+	log "seeding the demo Datanet from scripts/data/wallet-risk-notes.jsonl"
+	datanet_info="$(node "$ROOT/scripts/e2e/seed-datanet.mjs" "ws://127.0.0.1:$RPC_PORT" "http://127.0.0.1:$STORE_PORT")"
+fi
+
 cat <<INFO
 
   OpenLedger dev chain is running: blocks are produced and finalized (finalized #$n).
   RPC (HTTP + WebSocket): ws://127.0.0.1:$RPC_PORT
   Polkadot.js Apps:       https://polkadot.js.org/apps/?rpc=ws%3A%2F%2F127.0.0.1%3A$RPC_PORT#/explorer
+  Content store:          http://127.0.0.1:$STORE_PORT/content/0x<blake2-256>
+  Demo Datanet:           $datanet_info
   Node log:               $BASE/node.log
   Dev accounts:           //Alice (sudo, validator) ... //Ferdie; Eve and Ferdie hold vested team OPEN.
 

@@ -2,20 +2,22 @@
 # Sets up this machine, builds, and runs every test:
 #   1. unit and runtime tests (cargo test, release profile: the same artifacts as the node),
 #   2. node CLI tests (bad arguments, unknown chains, build-spec),
-#   3. the end-to-end test: a real `openledger-node --dev --tmp` on free ports, driven by
-#      Polkadot.js (@polkadot/api, pinned in scripts/e2e/package-lock.json).
+#   3. the end-to-end tests: a real `openledger-node --dev --tmp` on free ports (and the content
+#      store, `gpu-worker store`), driven by Polkadot.js (@polkadot/api, pinned in
+#      scripts/e2e/package-lock.json).
 # The node the e2e test starts is always stopped, also when a test fails.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
 ensure_build_deps
 ensure_js_deps
-build_node
+build_binaries
 
 log "cargo test (workspace, release profile)"
 (cd "$ROOT" && cargo test --release --locked --workspace)
 
-log "end-to-end test with Polkadot.js against a dev node"
-(cd "$ROOT/scripts/e2e" && OPENLEDGER_NODE="$NODE_BIN" node --test --test-concurrency=1 --test-timeout=300000 chain.test.mjs)
+log "end-to-end tests with Polkadot.js against dev nodes (scripts/e2e/*.test.mjs)"
+(cd "$ROOT/scripts/e2e" && OPENLEDGER_NODE="$NODE_BIN" GPU_WORKER="$WORKER_BIN" \
+	node --test --test-concurrency=1 --test-timeout=300000 ./*.test.mjs)
 
 log "all tests passed"
