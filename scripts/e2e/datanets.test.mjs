@@ -72,7 +72,7 @@ function verifyProof(root, leaf, { leafIndex, leafCount, siblings }) {
   let node = leaf;
   let position = leafIndex;
   let width = leafCount;
-  const path = siblings.map(hexToU8a);
+  const path = siblings.map((sibling) => hexToU8a(sibling));
   while (width > 1) {
     if (position % 2 === 1) {
       const sibling = path.shift();
@@ -206,7 +206,8 @@ test('a Datanet from creation to a verified snapshot proof', async () => {
   assert.equal(proof.siblings.length, 1);
   const leaf = leafHash(ids[2], uploaded[2].hash, uploaded[2].size);
   assert.equal(u8aToHex(leaf), proof.leaf);
-  assert.ok(verifyProof(snapshot.root, leaf, proof), 'the proof verifies against the on-chain root');
+  assert.ok(verifyProof(snapshot.root, leaf, proof),
+    `the proof verifies against the on-chain root: ${JSON.stringify({ snapshot, proof })}`);
   const tampered = { ...proof, siblings: [u8aToHex(blake2AsU8a('not the sibling', 256))] };
   assert.equal(verifyProof(snapshot.root, leaf, tampered), false);
   assert.equal(await provider.send('openledger_contributionProof', [snapshotId, ids[1]]), null,
