@@ -69,7 +69,7 @@ for (let start = 0; start < lines.length; start += BATCH * contributors.length) 
     findEvents(api, events, 'ContributionSubmitted').map((d) => d.contribution));
   await submit(api, api.tx.utility.batchAll(ids.map((id) => api.tx.datanets.curate(id, 'Accept'))), alice);
   contributed += ids.length;
-  process.stderr.write(`seeded ${contributed}/${lines.length} records\r`);
+  process.stderr.write(`seeded ${contributed}/${lines.length} records\n`);
 }
 const cut = await submit(api, api.tx.datanets.snapshot(datanet), alice);
 const snap = findEvents(api, cut, 'SnapshotCreated')[0];
