@@ -6,18 +6,13 @@
 // Polkadot.js, and prints a Markdown table: the configured slot (the baseline) beside the
 // measured block interval (on-chain timestamps and wall-clock arrival), and the finality lag
 // (wall-clock from a block's import to its finalization, and in blocks).
-import { ApiPromise, WsProvider } from '@polkadot/api';
-import { startDevNode, pollUntil } from './node.mjs';
+import { startDevNode, connect } from './node.mjs';
 
 const N = Number(process.argv[2] || 50);
 const node = await startDevNode();
 let api;
 try {
-  api = await pollUntil('the RPC endpoint', async () => {
-    const provider = new WsProvider(node.url, false);
-    await provider.connect();
-    return ApiPromise.create({ provider, throwOnConnect: true, noInitWarn: true });
-  }, { timeoutMs: 60_000, intervalMs: 500 });
+  ({ api } = await connect(node.url));
 
   const slotMs = Number(api.consts.aura.slotDuration.toString());
   const seen = new Map(); // number -> { at: wall ms, hash }

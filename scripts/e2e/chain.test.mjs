@@ -1,9 +1,9 @@
 // End-to-end: a real dev node, driven by Polkadot.js as a dApp would.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { ApiPromise, WsProvider, Keyring } from '@polkadot/api';
+import { Keyring } from '@polkadot/api';
 import { mnemonicGenerate, cryptoWaitReady } from '@polkadot/util-crypto';
-import { startDevNode, pollUntil } from './node.mjs';
+import { startDevNode, pollUntil, connect, submit } from './node.mjs';
 
 const OPEN = 10n ** 18n;
 const SUPPLY = 1_000_000_000n * OPEN;
@@ -13,19 +13,6 @@ let node;
 let api;
 let provider;
 let keyring;
-
-/** Signs, sends and waits for inclusion; resolves with the block's events of this extrinsic. */
-function submit(tx, signer) {
-  return new Promise((resolve, reject) => {
-    tx.signAndSend(signer, ({ status, events, dispatchError }) => {
-      if (status.isInBlock || status.isFinalized) {
-        resolve({ events, dispatchError, blockHash: status.isInBlock ? status.asInBlock : status.asFinalized });
-      } else if (status.isInvalid || status.isDropped || status.isUsurped) {
-        reject(new Error(`transaction ${status.type}`));
-      }
-    }).catch(reject);
-  });
-}
 
 function feePaid(events) {
   const record = events.find(({ event }) => api.events.transactionPayment.TransactionFeePaid.is(event));
@@ -41,11 +28,7 @@ before(async () => {
   await cryptoWaitReady();
   node = await startDevNode();
   try {
-    api = await pollUntil('the RPC endpoint', async () => {
-      provider = new WsProvider(node.url, false);
-      await provider.connect();
-      return ApiPromise.create({ provider, throwOnConnect: true, noInitWarn: true });
-    }, { timeoutMs: 60_000, intervalMs: 500 });
+    ({ api, provider } = await connect(node.url));
     await pollUntil('finalized block 3', async () => {
       const head = await api.rpc.chain.getFinalizedHead();
       const header = await api.rpc.chain.getHeader(head);

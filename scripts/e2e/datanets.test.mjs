@@ -2,10 +2,10 @@
 // bytes in the project's content store. Every deposit and slash is checked by balance.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { ApiPromise, WsProvider, Keyring } from '@polkadot/api';
+import { Keyring } from '@polkadot/api';
 import { blake2AsU8a, blake2AsHex, cryptoWaitReady } from '@polkadot/util-crypto';
 import { u8aConcat, u8aToHex, hexToU8a, bnToU8a } from '@polkadot/util';
-import { startDevNode, pollUntil } from './node.mjs';
+import { startDevNode, pollUntil, connect, submit } from './node.mjs';
 import { startStore } from './store.mjs';
 
 const OPEN = 10n ** 18n;
@@ -18,16 +18,6 @@ let api;
 let provider;
 let alice;
 let bob;
-
-/** Signs, sends and waits for inclusion; resolves with the extrinsic's events and block. */
-function submit(tx, signer) {
-  return new Promise((resolve, reject) => {
-    tx.signAndSend(signer, ({ status, events, dispatchError }) => {
-      if (status.isInBlock) resolve({ events, dispatchError, blockHash: status.asInBlock });
-      else if (status.isInvalid || status.isDropped || status.isUsurped) reject(new Error(`transaction ${status.type}`));
-    }).catch(reject);
-  });
-}
 
 function eventData(events, section, method) {
   const record = events.find(({ event }) => event.section === section && event.method === method);
@@ -94,11 +84,7 @@ before(async () => {
   store = await startStore();
   node = await startDevNode();
   try {
-    api = await pollUntil('the RPC endpoint', async () => {
-      provider = new WsProvider(node.url, false);
-      await provider.connect();
-      return ApiPromise.create({ provider, throwOnConnect: true, noInitWarn: true });
-    }, { timeoutMs: 60_000, intervalMs: 500 });
+    ({ api, provider } = await connect(node.url));
     await pollUntil('block 1', async () => (await api.rpc.chain.getHeader()).number.toNumber() >= 1);
   } catch (e) {
     console.error(node.log());

@@ -2,6 +2,7 @@
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { once } from 'node:events';
+import { ApiPromise, WsProvider } from '@polkadot/api';
 
 /** A TCP port that is free on the loopback interface right now. */
 export async function freePort() {
@@ -71,4 +72,28 @@ export async function pollUntil(what, check, { timeoutMs = 120_000, intervalMs =
     await new Promise((r) => setTimeout(r, intervalMs));
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${lastError.message}` : ''}`);
+}
+
+/**
+ * Connects Polkadot.js to `url`, retrying (bounded) until the node answers. Resolves with the
+ * API and its provider (for custom `openledger_*` methods: `provider.send(method, params)`).
+ */
+export async function connect(url) {
+  let provider;
+  const api = await pollUntil('the RPC endpoint', async () => {
+    provider = new WsProvider(url, false);
+    await provider.connect();
+    return ApiPromise.create({ provider, throwOnConnect: true, noInitWarn: true });
+  }, { timeoutMs: 60_000, intervalMs: 500 });
+  return { api, provider };
+}
+
+/** Signs and sends `tx`; resolves at inclusion with its events, dispatch error and block hash. */
+export function submit(tx, signer) {
+  return new Promise((resolve, reject) => {
+    tx.signAndSend(signer, ({ status, events, dispatchError }) => {
+      if (status.isInBlock) resolve({ events, dispatchError, blockHash: status.asInBlock });
+      else if (status.isInvalid || status.isDropped || status.isUsurped) reject(new Error(`transaction ${status.type}`));
+    }).catch(reject);
+  });
 }

@@ -8,8 +8,9 @@
 // jobs) reference that snapshot.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { ApiPromise, WsProvider, Keyring } from '@polkadot/api';
+import { Keyring } from '@polkadot/api';
 import { blake2AsHex, cryptoWaitReady } from '@polkadot/util-crypto';
+import { connect, submit } from './node.mjs';
 
 const [wsUrl, storeUrl, datasetArg] = process.argv.slice(2);
 if (!wsUrl || !storeUrl) {
@@ -19,16 +20,14 @@ if (!wsUrl || !storeUrl) {
 const dataset = datasetArg || fileURLToPath(new URL('../data/wallet-risk-notes.jsonl', import.meta.url));
 const BATCH = 50; // below MaxPendingPerContributor (64)
 
-function submit(api, tx, signer) {
-  return new Promise((resolve, reject) => {
-    tx.signAndSend(signer, ({ status, events, dispatchError }) => {
-      if (status.isInBlock) {
-        const failed = events.find(({ event }) => api.events.utility.BatchInterrupted.is(event));
-        if (dispatchError || failed) reject(new Error(`extrinsic failed: ${dispatchError || failed.event.data.toString()}`));
-        else resolve(events);
-      } else if (status.isInvalid || status.isDropped || status.isUsurped) reject(new Error(`transaction ${status.type}`));
-    }).catch(reject);
-  });
+/** Submits and fails loudly: a seeding step that does not apply is a broken demo. */
+async function submitOk(api, tx, signer) {
+  const { events, dispatchError } = await submit(tx, signer);
+  const interrupted = events.find(({ event }) => api.events.utility.BatchInterrupted.is(event));
+  if (dispatchError || interrupted) {
+    throw new Error(`extrinsic failed: ${dispatchError || interrupted.event.data.toString()}`);
+  }
+  return events;
 }
 
 function findEvents(api, events, method) {
@@ -36,13 +35,13 @@ function findEvents(api, events, method) {
 }
 
 await cryptoWaitReady();
-const api = await ApiPromise.create({ provider: new WsProvider(wsUrl), noInitWarn: true });
+const { api } = await connect(wsUrl);
 const keyring = new Keyring({ type: 'sr25519', ss58Format: 1612 });
 const alice = keyring.addFromUri('//Alice');
 const contributors = ['//Bob', '//Charlie', '//Dave'].map((uri) => keyring.addFromUri(uri));
 
 const lines = readFileSync(dataset, 'utf8').split('\n').filter((l) => l.trim().length > 0);
-const created = await submit(api, api.tx.datanets.createDatanet(
+const created = await submitOk(api, api.tx.datanets.createDatanet(
   'wallet-risk-notes', 'Synthetic notes on risky on-chain wallet behaviour, written for OpenLedger demos',
   ['security', 'onchain', 'risk'], 'Apache-2.0',
   { maxBytes: 4096, mediaTypes: ['application/json'] }, 'Public'), alice);
@@ -63,15 +62,15 @@ for (let start = 0; start < lines.length; start += BATCH * contributors.length) 
       if (hash !== blake2AsHex(bytes, 256)) throw new Error('the store returned a different hash');
       calls.push(api.tx.datanets.contribute(datanet, hash, bytes.length, 'application/json', `${storeUrl}/content/${hash}`, ''));
     }
-    round.push(submit(api, api.tx.utility.batchAll(calls), who));
+    round.push(submitOk(api, api.tx.utility.batchAll(calls), who));
   }
   const ids = (await Promise.all(round)).flatMap((events) =>
     findEvents(api, events, 'ContributionSubmitted').map((d) => d.contribution));
-  await submit(api, api.tx.utility.batchAll(ids.map((id) => api.tx.datanets.curate(id, 'Accept'))), alice);
+  await submitOk(api, api.tx.utility.batchAll(ids.map((id) => api.tx.datanets.curate(id, 'Accept'))), alice);
   contributed += ids.length;
   process.stderr.write(`seeded ${contributed}/${lines.length} records\n`);
 }
-const cut = await submit(api, api.tx.datanets.snapshot(datanet), alice);
+const cut = await submitOk(api, api.tx.datanets.snapshot(datanet), alice);
 const snap = findEvents(api, cut, 'SnapshotCreated')[0];
 console.log(JSON.stringify({
   datanet, snapshot: snap.snapshot.toNumber(), root: snap.root.toHex(),

@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 #![allow(clippy::arithmetic_side_effects)]
 
+mod capacity;
 mod fees;
 mod genesis;
 mod vesting;
