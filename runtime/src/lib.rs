@@ -136,6 +136,25 @@ pub type Executive = frame_executive::Executive<
 	Migrations,
 >;
 
+/// The pallets `frame-omni-bencher` measures (built with `--features runtime-benchmarks`).
+#[cfg(feature = "runtime-benchmarks")]
+mod benches {
+	pub use frame_benchmarking::baseline::Pallet as BaselineBench;
+	pub use frame_system_benchmarking::Pallet as SystemBench;
+
+	use super::*;
+
+	impl frame_benchmarking::baseline::Config for Runtime {}
+	impl frame_system_benchmarking::Config for Runtime {}
+
+	frame_benchmarking::define_benchmarks!(
+		[frame_benchmarking, BaselineBench::<Runtime>]
+		[frame_system, SystemBench::<Runtime>]
+		[pallet_balances, Balances]
+		[pallet_datanets, Datanets]
+	);
+}
+
 #[frame_support::runtime]
 mod runtime {
 	#[runtime::runtime]
