@@ -1,7 +1,7 @@
 //! What fits in a block, computed from the runtime's own weights and limits.
 
 use super::*;
-use frame_support::{dispatch::DispatchClass, traits::Get};
+use frame_support::dispatch::DispatchClass;
 use pallet_datanets::weights::WeightInfo as _;
 
 /// How many `contribute` extrinsics fit in one block's normal-class weight budget, each paying
