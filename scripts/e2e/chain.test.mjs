@@ -3,7 +3,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Keyring } from '@polkadot/api';
 import { mnemonicGenerate, cryptoWaitReady } from '@polkadot/util-crypto';
-import { startDevNode, pollUntil, connect, submit } from './node.mjs';
+import { startDevNode, pollUntil, connect, submit, feePaid } from './node.mjs';
 
 const OPEN = 10n ** 18n;
 const SUPPLY = 1_000_000_000n * OPEN;
@@ -13,12 +13,6 @@ let node;
 let api;
 let provider;
 let keyring;
-
-function feePaid(events) {
-  const record = events.find(({ event }) => api.events.transactionPayment.TransactionFeePaid.is(event));
-  assert.ok(record, 'TransactionFeePaid event');
-  return record.event.data.actualFee.toBigInt();
-}
 
 async function free(address) {
   return (await api.query.system.account(address)).data.free.toBigInt();

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { Keyring } from '@polkadot/api';
 import { blake2AsU8a, blake2AsHex, cryptoWaitReady } from '@polkadot/util-crypto';
 import { u8aConcat, u8aToHex, hexToU8a, bnToU8a } from '@polkadot/util';
-import { startDevNode, pollUntil, connect, submit } from './node.mjs';
+import { startDevNode, pollUntil, connect, submit, feePaid } from './node.mjs';
 import { startStore } from './store.mjs';
 
 const OPEN = 10n ** 18n;
@@ -32,7 +32,7 @@ function moduleError(dispatchError) {
   return `${section}.${name}`;
 }
 
-/** free, reserved (held) and the fee paid by `who` in the block of `result`. */
+/** Free and reserved (held) balance of `who`, at `blockHash` or at the best block. */
 async function account(who, blockHash) {
   const at = blockHash ? await api.at(blockHash) : api;
   const { data } = await at.query.system.account(who);
@@ -41,10 +41,6 @@ async function account(who, blockHash) {
 
 async function parentOf(blockHash) {
   return (await api.rpc.chain.getHeader(blockHash)).parentHash;
-}
-
-function feeOf(events) {
-  return eventData(events, 'transactionPayment', 'TransactionFeePaid').actualFee.toBigInt();
 }
 
 /** Leaf of the snapshot tree: blake2_256(SCALE(id: u64, content_hash: [u8; 32], size: u64)). */
@@ -111,7 +107,7 @@ test('a Datanet from creation to a verified snapshot proof', async () => {
   const datanet = eventData(created.events, 'datanets', 'DatanetCreated').datanet.toNumber();
   const afterCreate = await account(alice.address, created.blockHash);
   assert.equal(afterCreate.reserved - before.reserved, DATANET_DEPOSIT);
-  assert.equal(before.free - afterCreate.free, DATANET_DEPOSIT + feeOf(created.events));
+  assert.equal(before.free - afterCreate.free, DATANET_DEPOSIT + feePaid(created.events));
 
   // 2. Three records go to the content store; the store answers with their blake2-256.
   const records = [
@@ -164,7 +160,7 @@ test('a Datanet from creation to a verified snapshot proof', async () => {
   assert.equal(slash.toTreasury.toBigInt() + slash.toCurator.toBigInt(), CONTRIBUTION_DEPOSIT);
   assert.equal(slash.toTreasury.toBigInt(), CONTRIBUTION_DEPOSIT / 2n);
   const parent = await parentOf(rejected.blockHash);
-  const fee = feeOf(rejected.events);
+  const fee = feePaid(rejected.events);
   const [bobPre, bobPost] = [await account(bob.address, parent), await account(bob.address, rejected.blockHash)];
   assert.equal(bobPre.reserved - bobPost.reserved, CONTRIBUTION_DEPOSIT);
   assert.equal(bobPost.free, bobPre.free);

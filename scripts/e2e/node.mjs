@@ -97,3 +97,10 @@ export function submit(tx, signer) {
     }).catch(reject);
   });
 }
+
+/** The fee an included extrinsic paid, from its `TransactionFeePaid` event. */
+export function feePaid(events) {
+  const record = events.find(({ event }) => event.section === 'transactionPayment' && event.method === 'TransactionFeePaid');
+  if (!record) throw new Error('no TransactionFeePaid event');
+  return record.event.data.actualFee.toBigInt();
+}
