@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Sets up this machine, builds the node and the worker, and runs a development chain (Alice
-# validates alone) with the content store, until Ctrl-C. Once blocks are finalized it seeds a demo
-# Datanet from scripts/data/wallet-risk-notes.jsonl (uploaded to the store, contributed,
-# accepted, snapshotted) and prints the RPC address and a Polkadot.js Apps link.
+# validates alone) with the content store and a CPU gpu-worker (//Bob) attached to the node,
+# until Ctrl-C. Once blocks are finalized it seeds a demo Datanet from
+# scripts/data/wallet-risk-notes.jsonl (uploaded to the store, contributed, accepted,
+# snapshotted), has the worker verify the snapshot as an on-chain job (dispatched by the node's
+# off-chain worker, result signed and posted back, fee paid), and prints the RPC address and a
+# Polkadot.js Apps link.
 #
 #   ./scripts/dev.sh                       # run until Ctrl-C
-#   ./scripts/dev.sh --until-finalized 5   # stop by itself once block 5 is finalized (after seeding)
-#   ./scripts/dev.sh --no-seed             # skip the demo Datanet
-#   RPC_PORT=9955 STORE_PORT=8091 ./scripts/dev.sh   # other ports (defaults 9944 and 8090)
+#   ./scripts/dev.sh --until-finalized 5   # stop by itself once block 5 is finalized (after the flow)
+#   ./scripts/dev.sh --no-seed             # skip the demo Datanet and the job
+#   RPC_PORT=9955 STORE_PORT=8095 WORKER_PORT=8096 ./scripts/dev.sh   # other ports (9944, 8090, 8091)
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
@@ -17,7 +20,7 @@ while [ $# -gt 0 ]; do
 	case "$1" in
 		--until-finalized) until_finalized="${2:?--until-finalized needs a block number}"; shift 2 ;;
 		--no-seed) seed=0; shift ;;
-		-h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+		-h|--help) sed -n '2,14p' "$0"; exit 0 ;;
 		*) die "unknown argument: $1 (see --help)" ;;
 	esac
 done
@@ -26,9 +29,11 @@ ensure_build_deps
 build_binaries
 
 RPC_PORT="${RPC_PORT:-9944}"
+WORKER_PORT="${WORKER_PORT:-8091}"
 BASE="$(mktemp -d)"
 log "starting a dev chain (state in $BASE, removed on exit)"
-"$NODE_BIN" --dev --base-path "$BASE" --rpc-port "$RPC_PORT" --no-telemetry 2>"$BASE/node.log" &
+"$NODE_BIN" --dev --base-path "$BASE" --rpc-port "$RPC_PORT" --no-telemetry \
+	--gpu-worker "http://127.0.0.1:$WORKER_PORT" 2>"$BASE/node.log" &
 NODE_PID=$!
 cleanup() { kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$BASE"; }
 trap cleanup EXIT
@@ -51,11 +56,26 @@ for _ in $(seq 1 100); do
 	kill -0 $! 2>/dev/null || { cat "$BASE/store.log"; die "the content store exited"; }
 	sleep 0.2
 done
+log "starting a CPU gpu-worker (//Bob) on 127.0.0.1:$WORKER_PORT, attached to the node"
+"$WORKER_BIN" serve --node "ws://127.0.0.1:$RPC_PORT" --key //Bob \
+	--listen "127.0.0.1:$WORKER_PORT" >"$BASE/worker.log" 2>&1 &
+WORKER_PID=$!
+for _ in $(seq 1 100); do
+	grep -q "listening on" "$BASE/worker.log" 2>/dev/null && break
+	kill -0 "$WORKER_PID" 2>/dev/null || { cat "$BASE/worker.log"; die "the gpu-worker exited"; }
+	sleep 0.2
+done
+
 datanet_info="(skipped: --no-seed)"
+job_info="(skipped: --no-seed)"
 if [ "$seed" = 1 ]; then
 	ensure_js_deps
 	log "seeding the demo Datanet from scripts/data/wallet-risk-notes.jsonl"
 	datanet_info="$(node "$ROOT/scripts/e2e/seed-datanet.mjs" "ws://127.0.0.1:$RPC_PORT" "http://127.0.0.1:$STORE_PORT")"
+	snapshot_id="$(printf '%s' "$datanet_info" | python3 -c 'import json,sys; print(json.load(sys.stdin)["snapshot"])')"
+	log "verifying snapshot $snapshot_id on the gpu-worker (an on-chain job)"
+	job_info="$(node "$ROOT/scripts/e2e/run-jobs.mjs" "ws://127.0.0.1:$RPC_PORT" "$snapshot_id" --jobs 1 | head -n 1)" \
+		|| { tail -n 20 "$BASE/worker.log"; die "the verification job did not complete"; }
 fi
 
 cat <<INFO
@@ -65,6 +85,8 @@ cat <<INFO
   Polkadot.js Apps:       https://polkadot.js.org/apps/?rpc=ws%3A%2F%2F127.0.0.1%3A$RPC_PORT#/explorer
   Content store:          http://127.0.0.1:$STORE_PORT/content/0x<blake2-256>
   Demo Datanet:           $datanet_info
+  GPU worker (//Bob):     http://127.0.0.1:$WORKER_PORT (JSON-RPC: worker_info, worker_status), log $BASE/worker.log
+  Snapshot verification:  $job_info
   Node log:               $BASE/node.log
   Dev accounts:           //Alice (sudo, validator) ... //Ferdie; Eve and Ferdie hold vested team OPEN.
 

@@ -1,18 +1,38 @@
 //! The GPU provider's process, `gpu-worker`.
 //!
-//! Today it holds the piece every later part stands on: the bytes of Datanet contributions.
+//! It keeps the bytes of Datanet contributions, and it runs as a worker of the chain: registered
+//! with a stake, it is assigned jobs, runs them, and reports their results on-chain.
+//!
 //! A contribution is registered on-chain by its blake2-256 content hash (pallet-datanets'
-//! `H256`), its size and an off-chain locator; this crate keeps those bytes and gets them back:
+//! `H256`), its size and an off-chain locator; these modules keep those bytes and get them back:
 //!
 //! - [`store`]: a content-addressed store on disk ([`store::DiskStore`]), verified on write and on
 //!   read, served over HTTP ([`store::StoreServer`]) and reached with [`store::StoreClient`].
 //! - [`fetch`]: turns a contribution's locator (`http://`, `https://`, `file://`) back into bytes,
 //!   refusing anything whose hash is not the one the chain recorded.
-//! - [`net`]: the small HTTP/1.1 client (plain TCP or rustls) both of them use.
+//! - [`net`]: the small HTTP/1.1 client (plain TCP or rustls) all of them use.
 //!
-//! Training, serving and the chain client land in their own modules later; `main.rs` wires the
-//! pieces into the `gpu-worker` command line.
+//! The `serve` service, in the flow of a job:
+//!
+//! - [`chain`]: the boundary to the node. The [`chain::Chain`] trait (register, heartbeat,
+//!   assigned jobs, submit a result, snapshot manifests), JSON-RPC over HTTP, and mirrors of the
+//!   pallet types. No compute.
+//! - [`jobs`]: the computations, behind [`jobs::Executor`]; the first is verifying a Datanet
+//!   snapshot ([`jobs::verify`]: fetch every contribution, recompute the Merkle root). No HTTP,
+//!   no chain IO.
+//! - [`worker`]: the service loop. Each new block it keeps the worker registered and alive,
+//!   picks up its jobs (and those dispatched through the API), runs each (job, round) once with
+//!   bounded concurrency, and submits the results, retrying what failed on a later block.
+//! - [`api`]: the worker's JSON-RPC server (`worker_info`, `worker_dispatch`, `worker_status`),
+//!   which the node's off-chain worker calls.
+//!
+//! Training and serving land in their own modules later; `main.rs` wires the pieces into the
+//! `gpu-worker` command line.
 
+pub mod api;
+pub mod chain;
 pub mod fetch;
+pub mod jobs;
 pub mod net;
 pub mod store;
+pub mod worker;

@@ -1,24 +1,35 @@
 //! `gpu-worker`: the GPU provider's command line.
 //!
-//! Today's subcommands run and use the content store for Datanet contributions:
+//! `serve` runs the worker: registered on-chain, it runs the jobs assigned to it and reports
+//! their results; the other subcommands run and use the content store for Datanet
+//! contributions:
 //!
 //! ```text
+//! gpu-worker serve --node ws://127.0.0.1:9944 --key //Bob [--listen 127.0.0.1:8091]
+//!                  [--stake OPEN] [--backend cpu] [--job-kinds verify-snapshot]
+//!                  [--poll-ms 1000] [--max-jobs 4] [--heartbeat-blocks 20]
+//!                                                                        run the worker service
 //! gpu-worker store --dir DIR --listen 127.0.0.1:PORT [--max-bytes N]   serve a store
 //! gpu-worker store-put --url http://127.0.0.1:PORT FILE...              upload, print "0x<hash> <size> <locator>"
 //! gpu-worker hash FILE                                                  print the blake2-256 content hash
 //! gpu-worker fetch LOCATOR --expect 0x<hash> [-o FILE]                  download and verify
 //! ```
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 use gpu_worker::{
+	api::ApiServer,
+	chain::{self, Backend, Capabilities, JobKind},
 	fetch::Fetcher,
+	jobs::{Executors, VerifySnapshotExecutor},
 	store::{ContentHash, DiskStore, ServiceConfig, StoreClient, StoreServer},
+	worker::{Config, Worker},
 };
 use std::{
 	io::Write,
 	net::SocketAddr,
 	path::{Path, PathBuf},
 	process::ExitCode,
+	time::Duration,
 };
 
 #[derive(Parser)]
@@ -30,6 +41,12 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+	/// Run the worker: register on-chain, run assigned jobs, report results, serve the
+	/// `worker_*` JSON-RPC API.
+	///
+	/// The first line on stdout is `listening on http://ADDR` (the API), so `--listen
+	/// 127.0.0.1:0` can be used and the port read back.
+	Serve(ServeArgs),
 	/// Serve a content-addressed store of Datanet contribution bytes over HTTP.
 	///
 	/// The first line on stdout is `listening on http://ADDR`, so `--listen 127.0.0.1:0` can be
@@ -75,10 +92,71 @@ enum Command {
 	},
 }
 
+#[derive(clap::Args)]
+struct ServeArgs {
+	/// The node's RPC endpoint (ws://, wss://, http:// or https://; used over HTTP).
+	#[arg(long)]
+	node: String,
+	/// The worker's key: a secret URI such as //Bob, or a file holding a seed phrase or a
+	/// 0x-hex seed.
+	#[arg(long)]
+	key: String,
+	/// Address of the worker's JSON-RPC API (port 0 picks a free one).
+	#[arg(long, default_value = "127.0.0.1:8091")]
+	listen: SocketAddr,
+	/// Stake bonded when registering, in OPEN (e.g. 1000 or 2.5).
+	#[arg(long, default_value = "1000", value_parser = chain::parse_open)]
+	stake: u128,
+	/// The compute backend.
+	#[arg(long, value_enum, default_value_t = BackendArg::Cpu)]
+	backend: BackendArg,
+	/// The job kinds to declare and run (comma-separated).
+	#[arg(long, value_enum, value_delimiter = ',', default_values_t = [KindArg::VerifySnapshot])]
+	job_kinds: Vec<KindArg>,
+	/// Milliseconds between polls of the best block.
+	#[arg(long, default_value_t = 1000)]
+	poll_ms: u64,
+	/// Jobs run at once.
+	#[arg(long, default_value_t = 4)]
+	max_jobs: usize,
+	/// Blocks between heartbeats.
+	#[arg(long, default_value_t = 20)]
+	heartbeat_blocks: u32,
+	/// Fault injection for tests: report a wrong (but well-formed) result for every job.
+	#[arg(long, hide = true)]
+	corrupt_results: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum BackendArg {
+	Cpu,
+	Cuda,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum KindArg {
+	VerifySnapshot,
+	Train,
+	Evaluate,
+	Infer,
+}
+
+impl From<KindArg> for JobKind {
+	fn from(kind: KindArg) -> Self {
+		match kind {
+			KindArg::VerifySnapshot => Self::VerifySnapshot,
+			KindArg::Train => Self::Train,
+			KindArg::Evaluate => Self::Evaluate,
+			KindArg::Infer => Self::Infer,
+		}
+	}
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
 	let cli = Cli::parse();
 	let result = match cli.command {
+		Command::Serve(args) => serve_worker(args).await,
 		Command::Store { dir, listen, max_bytes, max_connections } => {
 			serve(&dir, listen, max_bytes, max_connections).await
 		}
@@ -117,6 +195,57 @@ async fn serve(
 			let _ = tokio::signal::ctrl_c().await;
 		})
 		.await;
+	Ok(())
+}
+
+async fn serve_worker(args: ServeArgs) -> Result<(), AnyError> {
+	let backend = match args.backend {
+		BackendArg::Cpu => Backend::Cpu,
+		BackendArg::Cuda => return Err("this build has no CUDA backend; use --backend cpu".into()),
+	};
+	let chain = chain::connect(&args.node, &args.key).await?;
+	let executors = Executors::new()
+		.with(VerifySnapshotExecutor::new(chain.clone()))
+		.with_corrupt_results(args.corrupt_results);
+	let kinds: Vec<JobKind> = args.job_kinds.iter().map(|&k| JobKind::from(k)).collect();
+	if let Some(missing) = kinds.iter().find(|&&kind| !executors.runs(kind)) {
+		return Err(format!("this build cannot run {missing} jobs yet").into());
+	}
+	let config = Config {
+		stake: args.stake,
+		capabilities: Capabilities {
+			backend,
+			gpu_memory_mib: 0,
+			max_resident_adapters: 0,
+			job_kinds: JobKind::mask(kinds),
+		},
+		poll: Duration::from_millis(args.poll_ms.max(1)),
+		max_jobs: args.max_jobs.max(1),
+		heartbeat_blocks: args.heartbeat_blocks.max(1),
+	};
+	let account = chain.account();
+	let (worker, handle) = Worker::new(chain, executors, config);
+
+	let server = ApiServer::bind(args.listen).await?;
+	let addr = server.local_addr()?;
+	// Scripts read this first line to learn the port; stdout is line-buffered, so it goes out now.
+	println!("listening on http://{addr}");
+	eprintln!(
+		"serve: worker {} (0x{}) on {}{}",
+		chain::ss58(&account),
+		hex::encode(account),
+		args.node,
+		if args.corrupt_results { "; CORRUPTING RESULTS (fault injection)" } else { "" }
+	);
+	let api = server.start(handle);
+	worker
+		.run(async {
+			// Ctrl-C stops the loop; jobs it abandons are assigned again to a later start.
+			let _ = tokio::signal::ctrl_c().await;
+		})
+		.await;
+	let _ = api.stop();
+	api.stopped().await;
 	Ok(())
 }
 

@@ -101,3 +101,24 @@ fn hash_matches_the_chain_for_empty_input() {
 		"0x0e5751c026e543b2e8ab2eb06099daa1d1e5df47778f7787faab45cdf12fe3a8"
 	);
 }
+
+#[test]
+fn serve_documents_its_options_and_hides_fault_injection() {
+	let help = stdout(&run(&["serve", "--help"]));
+	for option in ["--node", "--key", "--listen", "--stake", "--backend", "--poll-ms", "--max-jobs"]
+	{
+		assert!(help.contains(option), "{option} missing from:\n{help}");
+	}
+	assert!(help.contains("--heartbeat-blocks"));
+	assert!(!help.contains("--corrupt-results"), "{help}");
+}
+
+#[test]
+fn serve_refuses_a_malformed_stake_before_connecting() {
+	let out = Command::new(BIN)
+		.args(["serve", "--node", "ws://127.0.0.1:1", "--key", "//Bob", "--stake", "1e3"])
+		.output()
+		.unwrap();
+	assert!(!out.status.success());
+	assert!(String::from_utf8_lossy(&out.stderr).contains("is not an amount of OPEN"));
+}

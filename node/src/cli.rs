@@ -44,4 +44,24 @@ pub struct Cli {
 
 	#[clap(flatten)]
 	pub run: sc_cli::RunCmd,
+
+	/// A GPU worker attached to this node: its JSON-RPC URL (`http://HOST:PORT`). Repeatable.
+	///
+	/// The node's off-chain worker sends the jobs the chain assigns to these workers to them.
+	/// Off-chain workers run on validators by default; a non-validator that attaches workers
+	/// needs `--offchain-worker always`.
+	#[arg(long = "gpu-worker", value_name = "URL", value_parser = parse_worker_url)]
+	pub gpu_workers: Vec<String>,
+}
+
+/// Accepts `http://` and `https://` URLs, without a trailing slash.
+fn parse_worker_url(url: &str) -> Result<String, String> {
+	let rest = url
+		.strip_prefix("http://")
+		.or_else(|| url.strip_prefix("https://"))
+		.ok_or_else(|| format!("`{url}`: a GPU worker URL starts with http:// or https://"))?;
+	if rest.is_empty() || rest.contains(char::is_whitespace) {
+		return Err(format!("`{url}`: not a URL"));
+	}
+	Ok(url.trim_end_matches('/').to_string())
 }

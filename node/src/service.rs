@@ -139,6 +139,7 @@ pub fn new_full<
 	N: sc_network::NetworkBackend<Block, <Block as sp_runtime::traits::Block>::Hash>,
 >(
 	config: Configuration,
+	gpu_workers: Vec<String>,
 ) -> Result<TaskManager, ServiceError> {
 	let sc_service::PartialComponents {
 		client,
@@ -196,6 +197,7 @@ pub fn new_full<
 			gap_sync_body_policy: None,
 		})?;
 
+	attach_gpu_workers(&backend, &gpu_workers)?;
 	if config.offchain_worker.enabled {
 		let offchain_workers =
 			sc_offchain::OffchainWorkers::new(sc_offchain::OffchainWorkerOptions {
@@ -323,4 +325,29 @@ pub fn new_full<
 	}
 
 	Ok(task_manager)
+}
+
+/// Records the attached GPU workers' URLs where the runtime's off-chain worker reads them
+/// (persistent off-chain storage, key [`pallet_compute::offchain::GPU_WORKERS_KEY`]). Written on every
+/// start, so a node restarted without `--gpu-worker` detaches its workers.
+fn attach_gpu_workers(backend: &FullBackend, urls: &[String]) -> Result<(), ServiceError> {
+	use codec::Encode;
+	use sp_core::offchain::OffchainStorage as _;
+
+	let Some(mut storage) = backend.offchain_storage() else {
+		if urls.is_empty() {
+			return Ok(());
+		}
+		return Err(ServiceError::Other("--gpu-worker needs the off-chain database".into()));
+	};
+	let value: Vec<Vec<u8>> = urls.iter().map(|url| url.as_bytes().to_vec()).collect();
+	storage.set(
+		sp_offchain::STORAGE_PREFIX,
+		pallet_compute::offchain::GPU_WORKERS_KEY,
+		&value.encode(),
+	);
+	for url in urls {
+		log::info!("🖥️  GPU worker attached: {url}");
+	}
+	Ok(())
 }

@@ -60,3 +60,21 @@ fn builds_a_raw_dev_spec_that_a_node_can_load_back() {
 	let again: serde_json::Value = serde_json::from_str(&again).expect("JSON");
 	assert_eq!(again["id"], "openledger_dev");
 }
+
+#[test]
+fn rejects_a_gpu_worker_that_is_not_an_http_url() {
+	let (ok, _, stderr) = run(&["--dev", "--tmp", "--gpu-worker", "ws://127.0.0.1:8091"]);
+	assert!(!ok);
+	assert!(stderr.contains("a GPU worker URL starts with http:// or https://"), "{stderr}");
+}
+
+#[test]
+fn prints_keys_with_the_openledger_address_prefix() {
+	let (ok, stdout, stderr) = run(&["key", "inspect", "//Alice"]);
+	assert!(ok, "{stderr}");
+	// Alice's public key under prefix 1612 (the generic prefix 42 would print 5Grw...).
+	assert!(
+		stdout.contains("SS58 Address:      dZogzts8TRSZ81Da4XKEEb8nBKgYGRwiXcMtbWqX2MEDXfU1A"),
+		"{stdout}"
+	);
+}

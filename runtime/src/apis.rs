@@ -25,7 +25,7 @@ use pallet_datanets::types::{
 };
 
 use super::{
-	genesis, tokenomics, AccountId, Aura, Balance, Balances, Block, BlockNumber, Datanets,
+	genesis, tokenomics, AccountId, Aura, Balance, Balances, Block, BlockNumber, Compute, Datanets,
 	Executive, Grandpa, InherentDataExt, Nonce, Runtime, RuntimeCall, RuntimeGenesisConfig,
 	SessionKeys, System, TransactionPayment, VERSION,
 };
@@ -276,6 +276,24 @@ impl_runtime_apis! {
 			contribution: ContributionId,
 		) -> Option<ContributionProof> {
 			Datanets::api_contribution_proof(snapshot, contribution)
+		}
+	}
+
+	impl pallet_compute::runtime_api::ComputeApi<Block, AccountId, Balance, BlockNumber> for Runtime {
+		fn worker(who: AccountId) -> Option<pallet_compute::WorkerInfo<Balance, BlockNumber>> {
+			Compute::api_worker(who)
+		}
+		fn workers() -> Vec<(AccountId, pallet_compute::WorkerInfo<Balance, BlockNumber>)> {
+			Compute::api_workers()
+		}
+		fn job(job: pallet_compute::JobId) -> Option<pallet_compute::JobView<AccountId, Balance, BlockNumber>> {
+			Compute::api_job(job)
+		}
+		fn assigned_jobs(who: AccountId) -> Vec<pallet_compute::JobView<AccountId, Balance, BlockNumber>> {
+			Compute::api_assigned_jobs(who)
+		}
+		fn job_results(job: pallet_compute::JobId) -> Vec<(AccountId, sp_core::H256)> {
+			Compute::api_job_results(job)
 		}
 	}
 

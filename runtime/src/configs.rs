@@ -1,4 +1,4 @@
-//! Configuration of the system pallets: consensus, the OPEN token, fees, vesting.
+//! Configuration of the pallets: consensus, the OPEN token, fees, vesting, Datanets, compute.
 
 use frame_support::{
 	derive_impl,
@@ -26,9 +26,9 @@ use sp_version::RuntimeVersion;
 // `derive_impl` injects RuntimeOrigin, RuntimeCall, RuntimeEvent, RuntimeTask and PalletInfo.
 use super::{
 	tokenomics::{self, EXISTENTIAL_DEPOSIT, MICRO_OPEN, OPEN},
-	AccountId, Aura, Balance, Balances, Block, BlockNumber, Hash, Nonce, PalletInfo, Runtime,
-	RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin, RuntimeTask,
-	System, SLOT_DURATION, VERSION,
+	AccountId, Aura, Balance, Balances, Block, BlockNumber, Datanets, Hash, Nonce, PalletInfo,
+	Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin,
+	RuntimeTask, System, DAYS, SLOT_DURATION, VERSION,
 };
 
 const NORMAL_DISPATCH_RATIO: Perbill = Perbill::from_percent(75);
@@ -210,4 +210,77 @@ impl pallet_datanets::Config for Runtime {
 	type MaxPendingPerContributor = ConstU32<64>;
 	type MaxAcceptedPerDatanet = ConstU32<100_000>;
 	type WeightInfo = pallet_datanets::weights::SubstrateWeight<Runtime>;
+}
+
+parameter_types! {
+	/// A worker that disagrees with the majority loses 10% of its stake.
+	pub const ComputeSlashDisagree: Perbill = Perbill::from_percent(10);
+	/// A worker that misses a deadline loses 5% of its stake.
+	pub const ComputeSlashMissed: Perbill = Perbill::from_percent(5);
+	/// Half of every worker slash goes to the treasury, the rest to the workers whose results
+	/// stood (for disagreements; missed deadlines go wholly to the treasury).
+	pub const ComputeSlashToTreasury: Perbill = Perbill::from_percent(50);
+}
+
+/// Which job specs the chain accepts: a snapshot verification must name an existing snapshot.
+/// The training, evaluation and inference specs are checked by the pallets that create those
+/// jobs.
+pub struct ComputeSpecCheck;
+
+impl pallet_compute::traits::JobSpecCheck for ComputeSpecCheck {
+	fn check(
+		kind: pallet_compute::JobKind,
+		spec: &[u8],
+	) -> Result<(), pallet_compute::traits::JobSpecError> {
+		use codec::DecodeAll;
+		use pallet_compute::traits::JobSpecError;
+		use pallet_datanets::traits::DatanetsInspect;
+		match kind {
+			pallet_compute::JobKind::VerifySnapshot => {
+				let spec = pallet_compute::VerifySnapshotSpec::decode_all(&mut &spec[..])
+					.map_err(|_| JobSpecError::Invalid)?;
+				if Datanets::snapshot_exists(spec.snapshot) {
+					Ok(())
+				} else {
+					Err(JobSpecError::UnknownSnapshot)
+				}
+			}
+			_ => Ok(()),
+		}
+	}
+
+	#[cfg(feature = "runtime-benchmarks")]
+	fn benchmark_spec(max_len: u32) -> (pallet_compute::JobKind, alloc::vec::Vec<u8>) {
+		(pallet_compute::JobKind::Train, alloc::vec![0u8; max_len as usize])
+	}
+}
+
+impl pallet_compute::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type SpecCheck = ComputeSpecCheck;
+	type Treasury = TreasuryAccount;
+	/// A worker bonds at least 100 OPEN.
+	type MinWorkerStake = ConstU128<{ 100 * OPEN }>;
+	/// A job pays at least 0.1 OPEN.
+	type MinJobFee = ConstU128<{ OPEN / 10 }>;
+	/// A week (6-second blocks) between unregistering and getting the stake back.
+	type UnbondingPeriod = ConstU32<{ 7 * DAYS }>;
+	/// A worker silent for 10 minutes is no longer assigned jobs.
+	type HeartbeatTimeout = ConstU32<100>;
+	type MinTimeout = ConstU32<3>;
+	type MaxTimeout = ConstU32<DAYS>;
+	type MaxWorkers = ConstU32<256>;
+	type MaxSpecLen = ConstU32<1024>;
+	type MaxResultLen = ConstU32<4096>;
+	type MaxReplication = ConstU8<5>;
+	type MaxAssigned = ConstU32<15>;
+	type MaxEscalations = ConstU8<2>;
+	type MaxJobsPerBlock = ConstU32<64>;
+	type MaxJobsPerWorker = ConstU32<64>;
+	type SlashDisagreeFraction = ComputeSlashDisagree;
+	type SlashMissedFraction = ComputeSlashMissed;
+	type SlashToTreasury = ComputeSlashToTreasury;
+	type WeightInfo = pallet_compute::weights::SubstrateWeight<Runtime>;
 }

@@ -152,6 +152,7 @@ mod benches {
 		[frame_system, SystemBench::<Runtime>]
 		[pallet_balances, Balances]
 		[pallet_datanets, Datanets]
+		[pallet_compute, Compute]
 	);
 }
 
@@ -203,4 +204,7 @@ mod runtime {
 	// Domain pallets from index 20.
 	#[runtime::pallet_index(20)]
 	pub type Datanets = pallet_datanets;
+
+	#[runtime::pallet_index(21)]
+	pub type Compute = pallet_compute;
 }

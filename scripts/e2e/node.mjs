@@ -23,10 +23,11 @@ export function nodeBinary() {
 }
 
 /**
- * Spawns `openledger-node --dev --tmp` on free ports. The returned handle's `stop()` kills it;
- * it is also killed when this process exits, whatever the reason.
+ * Spawns `openledger-node --dev --tmp` on free ports, plus `extraArgs` (e.g. `--gpu-worker URL`).
+ * The returned handle's `stop()` kills it; it is also killed when this process exits, whatever
+ * the reason.
  */
-export async function startDevNode() {
+export async function startDevNode({ extraArgs = [] } = {}) {
   const rpcPort = await freePort();
   const p2pPort = await freePort();
   const args = [
@@ -34,6 +35,7 @@ export async function startDevNode() {
     '--rpc-port', String(rpcPort),
     '--port', String(p2pPort),
     '--no-prometheus', '--no-telemetry', '--no-mdns',
+    ...extraArgs,
   ];
   const child = spawn(nodeBinary(), args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';

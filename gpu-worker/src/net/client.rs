@@ -11,7 +11,7 @@ use crate::store::DEFAULT_MAX_OBJECT_BYTES;
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::{
-	header::{HOST, USER_AGENT},
+	header::{CONTENT_TYPE, HOST, USER_AGENT},
 	HeaderMap, Method, Request, StatusCode, Uri,
 };
 use hyper_util::rt::TokioIo;
@@ -181,6 +181,23 @@ impl HttpClient {
 		url: &str,
 		body: Bytes,
 	) -> Result<HttpResponse, HttpError> {
+		self.request_typed(method, url, None, body).await
+	}
+
+	/// `POST url` with a JSON body (`content-type: application/json`, which JSON-RPC servers
+	/// such as the node's require); reads the whole response, whatever its status.
+	pub async fn post_json(&self, url: &str, body: Bytes) -> Result<HttpResponse, HttpError> {
+		self.request_typed(Method::POST, url, Some("application/json"), body).await
+	}
+
+	/// Sends `method url` with `body`, labelled with `content_type` if one is given.
+	pub async fn request_typed(
+		&self,
+		method: Method,
+		url: &str,
+		content_type: Option<&str>,
+		body: Bytes,
+	) -> Result<HttpResponse, HttpError> {
 		let invalid =
 			|reason: &str| HttpError::InvalidUrl { url: url.into(), reason: reason.into() };
 		let uri: Uri =
@@ -196,13 +213,15 @@ impl HttpClient {
 		let host = authority.host().trim_start_matches('[').trim_end_matches(']').to_owned();
 		let port = authority.port_u16().unwrap_or(if secure { 443 } else { 80 });
 		let target = uri.path_and_query().map_or("/", |p| p.as_str());
-		let request = Request::builder()
+		let mut request = Request::builder()
 			.method(method)
 			.uri(target)
 			.header(HOST, authority.as_str())
-			.header(USER_AGENT, AGENT)
-			.body(Full::new(body))
-			.map_err(|e| invalid(&e.to_string()))?;
+			.header(USER_AGENT, AGENT);
+		if let Some(content_type) = content_type {
+			request = request.header(CONTENT_TYPE, content_type);
+		}
+		let request = request.body(Full::new(body)).map_err(|e| invalid(&e.to_string()))?;
 
 		let exchange = async {
 			let tcp = TcpStream::connect((host.as_str(), port)).await.map_err(|source| {

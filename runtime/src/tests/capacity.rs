@@ -26,3 +26,38 @@ fn at_least_a_thousand_contributions_fit_in_one_block() {
 	let max_normal = *length.max.get(DispatchClass::Normal) as u64;
 	assert!(max_normal / 1_024 >= n, "block length allows only {} KiB", max_normal / 1_024);
 }
+
+/// How many `submit_result` extrinsics fit in one block when each pays `per_result` (its actual,
+/// post-dispatch weight) plus the extrinsic base weight.
+fn results_per_block(per_result: frame_support::weights::Weight) -> u64 {
+	let weights = crate::configs::RuntimeBlockWeights::get();
+	let normal = weights.get(DispatchClass::Normal);
+	let budget = normal.max_total.unwrap_or(weights.max_block);
+	budget.ref_time() / per_result.saturating_add(normal.base_extrinsic).ref_time().max(1)
+}
+
+#[test]
+fn at_least_a_thousand_results_fit_in_one_block() {
+	use pallet_compute::weights::WeightInfo as _;
+	type W = pallet_compute::weights::SubstrateWeight<Runtime>;
+	let settle = W::submit_result_settle().max(W::submit_result_escalate());
+	// A job with replication r takes r results: r - 1 record themselves, the last settles.
+	let r = 3u64;
+	let amortized =
+		W::submit_result_record().saturating_mul(r - 1).saturating_add(settle).saturating_add(
+			crate::configs::RuntimeBlockWeights::get()
+				.get(DispatchClass::Normal)
+				.base_extrinsic
+				.saturating_mul(r - 1),
+		);
+	let recorded = results_per_block(W::submit_result_record());
+	let jobs_of_three = results_per_block(amortized);
+	let all_settling = results_per_block(settle);
+	println!(
+		"submit_result per 6 s block, by weight: {recorded} recording, {} in jobs of r = 3, \
+		 {all_settling} if every one settled a 15-worker job",
+		jobs_of_three * r
+	);
+	assert!(recorded >= 1_000, "only {recorded} results fit");
+	assert!(all_settling < recorded, "settling must cost more than recording");
+}

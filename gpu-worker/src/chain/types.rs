@@ -1,0 +1,222 @@
+//! The chain's data as the worker sees it: mirrors of the few pallet-compute and pallet-datanets
+//! types the worker reads or sends, plus the snapshot manifest it assembles from the node's RPC.
+//!
+//! Plain data with no IO, so `jobs/` may use it too. Types that travel SCALE-encoded (call
+//! arguments, job specs) derive `Encode`/`Decode` with the pallet's variant indexes pinned, so a
+//! reordering here cannot silently change the bytes.
+
+use codec::{Decode, Encode};
+use std::fmt;
+
+/// What a job asks a worker to do. The index is the pallet's `JobKind` variant index and the
+/// bit of [`Capabilities::job_kinds`].
+#[derive(Encode, Decode, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum JobKind {
+	/// Fetch every contribution of a Datanet snapshot, check each against its on-chain hash and
+	/// recompute the snapshot's Merkle root.
+	#[codec(index = 0)]
+	VerifySnapshot,
+	/// Fine-tune a LoRA adapter on a snapshot.
+	#[codec(index = 1)]
+	Train,
+	/// Evaluate an adapter on held-out data.
+	#[codec(index = 2)]
+	Evaluate,
+	/// Answer inference requests with an adapter.
+	#[codec(index = 3)]
+	Infer,
+}
+
+impl JobKind {
+	/// Every kind, in index order.
+	pub const ALL: [JobKind; 4] = [Self::VerifySnapshot, Self::Train, Self::Evaluate, Self::Infer];
+
+	/// The pallet's variant index.
+	pub fn index(self) -> u8 {
+		match self {
+			Self::VerifySnapshot => 0,
+			Self::Train => 1,
+			Self::Evaluate => 2,
+			Self::Infer => 3,
+		}
+	}
+
+	/// This kind's bit in a capabilities mask: `1 << index`.
+	pub fn bit(self) -> u8 {
+		1u8 << self.index()
+	}
+
+	/// The name used in JSON (`verifySnapshot`, `train`, ...).
+	pub fn name(self) -> &'static str {
+		match self {
+			Self::VerifySnapshot => "verifySnapshot",
+			Self::Train => "train",
+			Self::Evaluate => "evaluate",
+			Self::Infer => "infer",
+		}
+	}
+
+	/// The mask with the bits of `kinds` set.
+	pub fn mask(kinds: impl IntoIterator<Item = JobKind>) -> u8 {
+		kinds.into_iter().fold(0, |mask, kind| mask | kind.bit())
+	}
+
+	/// The kinds whose bits are set in `mask`, in index order.
+	pub fn from_mask(mask: u8) -> Vec<JobKind> {
+		Self::ALL.into_iter().filter(|kind| mask & kind.bit() != 0).collect()
+	}
+}
+
+impl fmt::Display for JobKind {
+	fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+		f.write_str(self.name())
+	}
+}
+
+/// The compute backend a worker runs jobs on.
+#[derive(Encode, Decode, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+	/// The CPU backend (the default; runs every job, slowly for training).
+	#[codec(index = 0)]
+	Cpu,
+	/// NVIDIA GPUs through CUDA.
+	#[codec(index = 1)]
+	Cuda,
+}
+
+impl Backend {
+	/// The name used in JSON and on the command line.
+	pub fn name(self) -> &'static str {
+		match self {
+			Self::Cpu => "cpu",
+			Self::Cuda => "cuda",
+		}
+	}
+}
+
+/// What a worker declares when it registers; the pallet assigns only jobs it can run.
+#[derive(Encode, Decode, Clone, Debug, PartialEq, Eq)]
+pub struct Capabilities {
+	/// Its backend.
+	pub backend: Backend,
+	/// GPU memory in MiB (0 for the CPU backend).
+	pub gpu_memory_mib: u32,
+	/// How many adapters it keeps loaded at once for serving.
+	pub max_resident_adapters: u32,
+	/// The job kinds it runs, one bit per [`JobKind`] (`1 << index`).
+	pub job_kinds: u8,
+}
+
+impl Capabilities {
+	/// Whether `kind`'s bit is set.
+	pub fn runs(&self, kind: JobKind) -> bool {
+		self.job_kinds & kind.bit() != 0
+	}
+}
+
+/// The spec of a [`JobKind::VerifySnapshot`] job, SCALE-encoded in [`AssignedJob::spec`].
+#[derive(Encode, Decode, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct VerifySnapshotSpec {
+	/// The snapshot to verify.
+	pub snapshot: u32,
+}
+
+/// A pending job assigned to this worker, as the chain holds it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AssignedJob {
+	/// The job's id.
+	pub id: u64,
+	/// What to do.
+	pub kind: JobKind,
+	/// The kind's parameters, SCALE-encoded (e.g. [`VerifySnapshotSpec`]).
+	pub spec: Vec<u8>,
+	/// The job's escalation counter: a job whose workers disagreed is assigned again with the next
+	/// round, and each round is run (and reported) once.
+	pub round: u8,
+	/// The block by which the result must be on-chain.
+	pub deadline: u32,
+}
+
+/// Whether a registered worker takes jobs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WorkerStatus {
+	/// Registered and eligible for jobs.
+	Active,
+	/// Leaving: its stake is unbonding and it gets no new jobs.
+	Unbonding,
+}
+
+/// This worker's registration, as the chain holds it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WorkerState {
+	/// Its bonded stake, in plancks (10^-18 OPEN).
+	pub stake: u128,
+	/// Active or unbonding.
+	pub status: WorkerStatus,
+}
+
+/// One contribution covered by a snapshot.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ManifestEntry {
+	/// The contribution's id.
+	pub id: u64,
+	/// blake2-256 of its bytes, as registered.
+	pub content_hash: [u8; 32],
+	/// Its size in bytes, as registered.
+	pub size: u64,
+	/// Where its bytes are (`http://`, `https://`, `file://`).
+	pub locator: String,
+}
+
+/// A snapshot and the contributions it covers, in acceptance order (position 0 first).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SnapshotManifest {
+	/// The snapshot's id.
+	pub snapshot: u32,
+	/// The Datanet it versions.
+	pub datanet: u32,
+	/// The Merkle root the chain recorded.
+	pub root: [u8; 32],
+	/// How many contributions the chain says it covers.
+	pub count: u32,
+	/// Their total size in bytes, as the chain recorded it.
+	pub total_bytes: u64,
+	/// The covered contributions found through the node, ordered by position. Fewer than `count`
+	/// only if the node could not name some position; verification then reports a root mismatch.
+	pub entries: Vec<ManifestEntry>,
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn job_kinds_encode_as_the_pallet_indexes() {
+		for kind in JobKind::ALL {
+			assert_eq!(kind.encode(), vec![kind.index()]);
+			assert_eq!(JobKind::decode(&mut &[kind.index()][..]).ok(), Some(kind));
+		}
+		assert_eq!(JobKind::decode(&mut &[4u8][..]).ok(), None);
+	}
+
+	#[test]
+	fn masks_round_trip() {
+		let mask = JobKind::mask([JobKind::VerifySnapshot, JobKind::Evaluate]);
+		assert_eq!(mask, 0b101);
+		assert_eq!(JobKind::from_mask(mask), vec![JobKind::VerifySnapshot, JobKind::Evaluate]);
+	}
+
+	#[test]
+	fn capabilities_encode_field_by_field() {
+		let caps = Capabilities {
+			backend: Backend::Cuda,
+			gpu_memory_mib: 0x0102_0304,
+			max_resident_adapters: 8,
+			job_kinds: 0b11,
+		};
+		assert_eq!(caps.encode(), vec![1, 4, 3, 2, 1, 8, 0, 0, 0, 3]);
+		assert!(caps.runs(JobKind::Train));
+		assert!(!caps.runs(JobKind::Infer));
+		assert_eq!(VerifySnapshotSpec { snapshot: 7 }.encode(), vec![7, 0, 0, 0]);
+	}
+}
