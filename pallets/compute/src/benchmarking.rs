@@ -236,10 +236,12 @@ mod benchmarks {
 		Ok(())
 	}
 
-	/// The last of `MaxAssigned` results completes the job; the largest minority is slashed.
+	/// The last of `a` results completes the job; the largest minority is slashed.
 	#[benchmark]
-	fn submit_result_settle() -> Result<(), BenchmarkError> {
-		let count = T::MaxAssigned::get().min(T::MaxWorkers::get());
+	fn submit_result_settle(
+		a: Linear<2, { T::MaxAssigned::get().min(T::MaxWorkers::get()) }>,
+	) -> Result<(), BenchmarkError> {
+		let count = a;
 		let all = workers::<T>(count)?;
 		T::Currency::set_balance(&T::Treasury::get(), plenty::<T>());
 		let requester = funded::<T>("requester", 0);
@@ -306,19 +308,21 @@ mod benchmarks {
 		}
 		let deadline =
 			frame_system::Pallet::<T>::block_number().saturating_add(T::MaxTimeout::get());
-		frame_system::Pallet::<T>::set_block_number(deadline);
+		// The jobs expire as the block after their deadline starts.
+		let expiry = deadline.saturating_add(1u32.into());
+		frame_system::Pallet::<T>::set_block_number(expiry);
 		// Every worker is alive, so each missed one is replaced (the costliest path).
 		for worker in &all {
 			Workers::<T>::mutate(worker, |info| {
 				if let Some(info) = info {
-					info.last_heartbeat = deadline;
+					info.last_heartbeat = expiry;
 				}
 			});
 		}
 
 		#[block]
 		{
-			Pallet::<T>::on_initialize(deadline);
+			Pallet::<T>::on_initialize(expiry);
 		}
 
 		for id in ids {

@@ -29,6 +29,17 @@ use crate::{
 	WeightInfo, WorkerInfo, WorkerJobs, WorkerStatus, Workers, DEADLINE_PROBES,
 };
 
+/// What a result did besides being recorded; it decides the call's actual weight.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Submitted {
+	/// Stored; other assigned workers have still to report.
+	Recorded,
+	/// The last result: the job was decided on `assigned` results (completed or failed).
+	Settled { assigned: u32 },
+	/// The last result tied the job, which drew more workers.
+	Escalated,
+}
+
 fn overflow() -> DispatchError {
 	ArithmeticError::Overflow.into()
 }
@@ -226,7 +237,7 @@ impl<T: Config> Pallet<T> {
 		id: JobId,
 		payload_hash: H256,
 		payload: Vec<u8>,
-	) -> Result<bool, DispatchError> {
+	) -> Result<Submitted, DispatchError> {
 		let job = Jobs::<T>::get(id).ok_or(Error::<T>::UnknownJob)?;
 		ensure!(!MissedDeadlines::<T>::contains_key(id, &worker), Error::<T>::DeadlinePassed);
 		ensure!(job.is_pending(), Error::<T>::JobNotPending);
@@ -241,10 +252,16 @@ impl<T: Config> Pallet<T> {
 		Self::deposit_event(Event::ResultSubmitted { job: id, worker, payload_hash });
 
 		if job.assigned.iter().all(|w| Results::<T>::contains_key(id, w)) {
+			let (assigned, round) = (job.assigned.len() as u32, job.escalations);
 			Self::settle(id, job, Settle::AllReported)?;
-			return Ok(true);
+			let escalated = Jobs::<T>::get(id).is_some_and(|j| j.escalations != round);
+			return Ok(if escalated {
+				Submitted::Escalated
+			} else {
+				Submitted::Settled { assigned }
+			});
 		}
-		Ok(false)
+		Ok(Submitted::Recorded)
 	}
 
 	// ---- Drawing workers --------------------------------------------------------------------

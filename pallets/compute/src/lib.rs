@@ -458,7 +458,8 @@ pub mod pallet {
 		/// `JobEscalated` or `JobFailed`.
 		#[pallet::call_index(6)]
 		#[pallet::weight(
-			T::WeightInfo::submit_result_settle().max(T::WeightInfo::submit_result_escalate())
+			T::WeightInfo::submit_result_settle(T::MaxAssigned::get())
+				.max(T::WeightInfo::submit_result_escalate())
 		)]
 		pub fn submit_result(
 			origin: OriginFor<T>,
@@ -467,12 +468,13 @@ pub mod pallet {
 			payload: Vec<u8>,
 		) -> DispatchResultWithPostInfo {
 			let worker = ensure_signed(origin)?;
-			let settled = Self::do_submit_result(worker, job, payload_hash, payload)?;
-			// Most results only record themselves; the settling one is charged in full.
-			let actual = if settled {
-				T::WeightInfo::submit_result_settle().max(T::WeightInfo::submit_result_escalate())
-			} else {
-				T::WeightInfo::submit_result_record()
+			// Most results only record themselves; the last one pays for what it settled.
+			let actual = match Self::do_submit_result(worker, job, payload_hash, payload)? {
+				crate::impls::Submitted::Recorded => T::WeightInfo::submit_result_record(),
+				crate::impls::Submitted::Settled { assigned } => {
+					T::WeightInfo::submit_result_settle(assigned)
+				}
+				crate::impls::Submitted::Escalated => T::WeightInfo::submit_result_escalate(),
 			};
 			Ok(PostDispatchInfo { actual_weight: Some(actual), pays_fee: Pays::No })
 		}

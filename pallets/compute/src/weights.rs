@@ -40,7 +40,7 @@ pub trait WeightInfo {
 	fn withdraw_stake() -> Weight;
 	fn create_job() -> Weight;
 	fn submit_result_record() -> Weight;
-	fn submit_result_settle() -> Weight;
+	fn submit_result_settle(a: u32) -> Weight;
 	fn submit_result_escalate() -> Weight;
 	fn on_initialize(n: u32) -> Weight;
 }
@@ -128,10 +128,11 @@ impl<T: crate::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Compute::Workers` (r:A w:A)
 	/// Storage: `Compute::WorkerJobs` (r:A w:A)
 	/// Storage: `Compute::Deadlines` (r:1 w:1)
-	fn submit_result_settle() -> Weight {
+	/// `a`: the workers whose results are settled (the job's assigned list).
+	fn submit_result_settle(a: u32) -> Weight {
 		// Measured median: 435_720 ns (native, in-memory, 9 assigned).
-		let assigned = u64::from(T::MaxAssigned::get());
-		Weight::from_parts(scaled(0, 194_000_000, T::MaxAssigned::get()), 0)
+		let assigned = u64::from(a);
+		Weight::from_parts(scaled(0, 194_000_000, a), 0)
 			.saturating_add(T::DbWeight::get().reads(6_u64.saturating_add(6_u64.saturating_mul(assigned))))
 			.saturating_add(T::DbWeight::get().writes(6_u64.saturating_add(5_u64.saturating_mul(assigned))))
 	}
@@ -213,10 +214,10 @@ impl WeightInfo for () {
 			.saturating_add(RocksDbWeight::get().reads(11_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
-	fn submit_result_settle() -> Weight {
-		Weight::from_parts(scaled(0, 194_000_000, 9), 0)
-			.saturating_add(RocksDbWeight::get().reads(60_u64))
-			.saturating_add(RocksDbWeight::get().writes(51_u64))
+	fn submit_result_settle(a: u32) -> Weight {
+		Weight::from_parts(scaled(0, 194_000_000, a), 0)
+			.saturating_add(RocksDbWeight::get().reads(6_u64.saturating_add(6_u64.saturating_mul(a.into()))))
+			.saturating_add(RocksDbWeight::get().writes(6_u64.saturating_add(5_u64.saturating_mul(a.into()))))
 	}
 	fn submit_result_escalate() -> Weight {
 		Weight::from_parts(scaled(0, 30_000_000, 8), 0)

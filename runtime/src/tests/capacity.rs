@@ -40,9 +40,10 @@ fn results_per_block(per_result: frame_support::weights::Weight) -> u64 {
 fn at_least_a_thousand_results_fit_in_one_block() {
 	use pallet_compute::weights::WeightInfo as _;
 	type W = pallet_compute::weights::SubstrateWeight<Runtime>;
-	let settle = W::submit_result_settle().max(W::submit_result_escalate());
 	// A job with replication r takes r results: r - 1 record themselves, the last settles.
 	let r = 3u64;
+	let settle = W::submit_result_settle(r as u32);
+	let worst = W::submit_result_settle(15).max(W::submit_result_escalate());
 	let amortized =
 		W::submit_result_record().saturating_mul(r - 1).saturating_add(settle).saturating_add(
 			crate::configs::RuntimeBlockWeights::get()
@@ -52,12 +53,13 @@ fn at_least_a_thousand_results_fit_in_one_block() {
 		);
 	let recorded = results_per_block(W::submit_result_record());
 	let jobs_of_three = results_per_block(amortized);
-	let all_settling = results_per_block(settle);
+	let all_settling = results_per_block(worst);
 	println!(
 		"submit_result per 6 s block, by weight: {recorded} recording, {} in jobs of r = 3, \
-		 {all_settling} if every one settled a 15-worker job",
+		 {all_settling} if every one paid the worst case (settling 15 workers or escalating)",
 		jobs_of_three * r
 	);
 	assert!(recorded >= 1_000, "only {recorded} results fit");
+	assert!(jobs_of_three * r >= 1_000, "only {} results fit in jobs of three", jobs_of_three * r);
 	assert!(all_settling < recorded, "settling must cost more than recording");
 }

@@ -85,9 +85,24 @@ fn charges_a_recorded_result_less_than_the_settling_one() {
 		assert_eq!(first.actual_weight, Some(<() as WeightInfo>::submit_result_record()));
 		assert_eq!(first.pays_fee, Pays::No);
 		let last = Compute::submit_result(RuntimeOrigin::signed(b), id, hash(1), vec![1]).unwrap();
-		let full = <() as WeightInfo>::submit_result_settle()
-			.max(<() as WeightInfo>::submit_result_escalate());
-		assert_eq!(last.actual_weight, Some(full));
-		assert!(<() as WeightInfo>::submit_result_record().ref_time() < full.ref_time());
+		let settled = <() as WeightInfo>::submit_result_settle(2);
+		assert_eq!(last.actual_weight, Some(settled));
+		assert!(<() as WeightInfo>::submit_result_record().ref_time() < settled.ref_time());
+		// A settlement over more workers is charged more.
+		assert!(settled.ref_time() < <() as WeightInfo>::submit_result_settle(3).ref_time());
+	});
+}
+
+#[test]
+fn charges_an_escalating_result_for_the_escalation() {
+	use crate::weights::WeightInfo;
+	run(|| {
+		register_all(&[W1, W2, W3]);
+		let id = create(2);
+		let [a, b] = [assigned(id)[0], assigned(id)[1]];
+		submit(a, id, hash(1));
+		let tie = Compute::submit_result(RuntimeOrigin::signed(b), id, hash(2), vec![1]).unwrap();
+		assert_eq!(job(id).escalations, 1);
+		assert_eq!(tie.actual_weight, Some(<() as WeightInfo>::submit_result_escalate()));
 	});
 }
