@@ -26,6 +26,11 @@
 //! - [`api`]: the worker's JSON-RPC server (`worker_info`, `worker_dispatch`, `worker_status`),
 //!   which the node's off-chain worker calls.
 //!
+//! The ModelFactory (LoRA fine-tuning), computation only, no IO beyond reading model files:
+//!
+//! - [`model`]: a pretrained Model from a GGUF file: metadata, tensors dequantized to `f32`, the
+//!   Llama config and the byte-level BPE tokenizer.
+//!
 //! Training and serving land in their own modules later; `main.rs` wires the pieces into the
 //! `gpu-worker` command line.
 
@@ -33,6 +38,7 @@ pub mod api;
 pub mod chain;
 pub mod fetch;
 pub mod jobs;
+pub mod model;
 pub mod net;
 pub mod store;
 pub mod worker;

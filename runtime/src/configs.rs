@@ -209,7 +209,7 @@ impl pallet_datanets::Config for Runtime {
 	type MaxMetadataLen = ConstU32<512>;
 	type MaxPendingPerContributor = ConstU32<64>;
 	type MaxAcceptedPerDatanet = ConstU32<100_000>;
-	type WeightInfo = pallet_datanets::weights::SubstrateWeight<Runtime>;
+	type WeightInfo = crate::weights::pallet_datanets::WeightInfo<Runtime>;
 }
 
 parameter_types! {
@@ -282,5 +282,5 @@ impl pallet_compute::Config for Runtime {
 	type SlashDisagreeFraction = ComputeSlashDisagree;
 	type SlashMissedFraction = ComputeSlashMissed;
 	type SlashToTreasury = ComputeSlashToTreasury;
-	type WeightInfo = pallet_compute::weights::SubstrateWeight<Runtime>;
+	type WeightInfo = crate::weights::pallet_compute::WeightInfo<Runtime>;
 }

@@ -22,6 +22,7 @@ pub mod apis;
 pub mod configs;
 pub mod genesis;
 pub mod tokenomics;
+pub mod weights;
 
 #[cfg(test)]
 mod tests;

@@ -10,7 +10,7 @@ pub(crate) fn contributions_per_block() -> u64 {
 	let weights = crate::configs::RuntimeBlockWeights::get();
 	let normal = weights.get(DispatchClass::Normal);
 	let budget = normal.max_total.unwrap_or(weights.max_block);
-	let per_call = pallet_datanets::weights::SubstrateWeight::<Runtime>::contribute()
+	let per_call = crate::weights::pallet_datanets::WeightInfo::<Runtime>::contribute()
 		.saturating_add(normal.base_extrinsic);
 	budget.ref_time() / per_call.ref_time().max(1)
 }
@@ -39,7 +39,7 @@ fn results_per_block(per_result: frame_support::weights::Weight) -> u64 {
 #[test]
 fn at_least_a_thousand_results_fit_in_one_block() {
 	use pallet_compute::weights::WeightInfo as _;
-	type W = pallet_compute::weights::SubstrateWeight<Runtime>;
+	type W = crate::weights::pallet_compute::WeightInfo<Runtime>;
 	// A job with replication r takes r results: r - 1 record themselves, the last settles.
 	let r = 3u64;
 	let settle = W::submit_result_settle(r as u32);

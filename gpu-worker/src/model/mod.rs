@@ -1,0 +1,30 @@
+//! Models as files: reading a pretrained Model from GGUF into plain Rust values.
+//!
+//! This is the first step of the ModelFactory (LoRA fine-tuning in the worker). Nothing here
+//! knows about tensors of a compute framework, HTTP or the chain:
+//!
+//! - [`gguf`]: the GGUF v2/v3 container: header, metadata key/values, tensor infos, alignment,
+//!   and each tensor's bytes, read on demand from the file ([`gguf::GgufFile`]) or from memory.
+//! - [`dequant`]: tensor bytes to `f32` for F32, F16, BF16, Q4_0, Q4_1 and Q8_0.
+//! - [`config`]: the hyperparameters of a Llama-architecture Model ([`config::LlamaConfig`]).
+//! - [`tokenizer`]: the byte-level BPE tokenizer stored in the file ([`tokenizer::Tokenizer`]).
+//!
+//! The flow: open the file, read the config and the tokenizer from its metadata, then read and
+//! dequantize the tensors the Model needs. `scripts/fetch-model.sh` downloads the reference
+//! Model, SmolLM2-135M-Instruct (Q4_1).
+
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+pub mod config;
+pub mod dequant;
+pub mod gguf;
+pub mod tokenizer;
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
+mod testing;
+
+pub use config::{ConfigError, LlamaConfig};
+pub use dequant::DequantError;
+pub use gguf::{Gguf, GgufError, GgufFile, TensorInfo, TensorType};
+pub use tokenizer::{Tokenizer, TokenizerError};
