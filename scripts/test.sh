@@ -2,15 +2,18 @@
 # Sets up this machine, builds, and runs every test:
 #   1. unit and runtime tests (cargo test, release profile: the same artifacts as the node),
 #   2. node CLI tests (bad arguments, unknown chains, build-spec),
-#   3. the end-to-end tests: a real `openledger-node --dev --tmp` on free ports (and the content
-#      store, `gpu-worker store`), driven by Polkadot.js (@polkadot/api, pinned in
-#      scripts/e2e/package-lock.json).
-# The node the e2e test starts is always stopped, also when a test fails.
+#   3. the gpu-worker's model tests against the real SmolLM2 GGUF (fetched once by
+#      scripts/fetch-model.sh; without network they print why they skip),
+#   4. the end-to-end tests: a real `openledger-node --dev --tmp` on free ports, the content
+#      store (`gpu-worker store`) and worker processes (`gpu-worker serve`), driven by
+#      Polkadot.js (@polkadot/api, pinned in scripts/e2e/package-lock.json).
+# The processes the e2e tests start are always stopped, also when a test fails.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
 ensure_build_deps
 ensure_js_deps
+"$ROOT/scripts/fetch-model.sh" >/dev/null || log "the SmolLM2 model could not be fetched; its tests will skip"
 build_binaries
 
 log "cargo test (workspace, release profile)"

@@ -43,10 +43,7 @@ fn reads_smollm2_config() {
 	let Some(file) = smollm2() else { return };
 	let gguf = file.gguf();
 	assert_eq!(gguf.version(), 3);
-	assert_eq!(
-		gguf.metadata().get("general.architecture").and_then(|v| v.as_str()),
-		Some("llama")
-	);
+	assert_eq!(gguf.metadata().get("general.architecture").and_then(|v| v.as_str()), Some("llama"));
 	let config = LlamaConfig::from_gguf(gguf).unwrap();
 	assert_eq!(config.block_count, 30);
 	assert_eq!(config.embedding_length, 576);
@@ -94,7 +91,8 @@ fn dequantizes_smollm2_weights_to_plausible_values() {
 	let values = file.read_tensor_f32("token_embd.weight").unwrap();
 	assert_eq!(values.len(), 576 * 49152);
 	assert!(values.iter().all(|v| v.is_finite()));
-	let mean_square = values.iter().map(|v| f64::from(*v).powi(2)).sum::<f64>() / values.len() as f64;
+	let mean_square =
+		values.iter().map(|v| f64::from(*v).powi(2)).sum::<f64>() / values.len() as f64;
 	let rms = mean_square.sqrt();
 	let max = values.iter().fold(0f32, |m, v| m.max(v.abs()));
 	// Embedding weights of a small trained model: spread around 1e-1, none enormous.
@@ -139,6 +137,9 @@ fn tokenizes_with_the_smollm2_vocabulary() {
 	// SmolLM2 tokenizes numbers digit by digit.
 	let digits = t.encode("12");
 	assert_eq!(digits, [t.token_id("1").unwrap(), t.token_id("2").unwrap()]);
+	// Every numeric character stands alone, the space before it too (as Hugging Face splits).
+	let half = t.encode(" ½");
+	assert_eq!(half, [t.token_id("Ġ").unwrap(), t.token_id("Â½").unwrap()]);
 
 	for text in [
 		"The quick brown fox jumps over the lazy dog.",

@@ -13,6 +13,27 @@ export function workerBinary() {
   return `${target}/release/gpu-worker`;
 }
 
+/**
+ * Resolves with the URL of the first `listening on http://...` line on `child`'s stdout (the
+ * `gpu-worker` subcommands print one), and keeps draining stdout so the child never blocks on a
+ * full pipe. Rejects if the child exits first; `detail()` adds context to the error.
+ */
+export async function listeningUrl(child, what, detail = () => '') {
+  const lines = createInterface({ input: child.stdout });
+  const url = await Promise.race([
+    (async () => {
+      for await (const line of lines) {
+        const match = line.match(/listening on (http:\/\/\S+)/);
+        if (match) return match[1];
+      }
+      throw new Error(`${what} exited before listening${detail()}`);
+    })(),
+    once(child, 'exit').then(([code]) => { throw new Error(`${what} exited with ${code}${detail()}`); }),
+  ]);
+  lines.on('line', () => {});
+  return url;
+}
+
 /** Spawns `gpu-worker store` on a free port in a fresh directory; resolves once it listens. */
 export async function startStore() {
   const dir = mkdtempSync(join(tmpdir(), 'ol-store-'));
@@ -21,17 +42,7 @@ export async function startStore() {
   });
   const kill = () => { if (child.exitCode === null) child.kill('SIGKILL'); };
   process.on('exit', kill);
-  const lines = createInterface({ input: child.stdout });
-  const url = await Promise.race([
-    (async () => {
-      for await (const line of lines) {
-        const match = line.match(/listening on (http:\/\/\S+)/);
-        if (match) return match[1];
-      }
-      throw new Error('the store exited before listening');
-    })(),
-    once(child, 'exit').then(([code]) => { throw new Error(`the store exited with ${code}`); }),
-  ]);
+  const url = await listeningUrl(child, 'the store');
   return {
     url,
     dir,

@@ -1,8 +1,7 @@
 // Starts `gpu-worker serve` processes for a test and always stops them again.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createInterface } from 'node:readline';
-import { workerBinary } from './store.mjs';
+import { listeningUrl, workerBinary } from './store.mjs';
 
 /**
  * Spawns `gpu-worker serve --node NODE --key KEY --listen 127.0.0.1:PORT ...extraArgs` and
@@ -16,19 +15,7 @@ export async function startWorker({ node, key, port = 0, extraArgs = [] }) {
   const killNow = () => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); };
   process.on('exit', killNow);
   const exited = once(child, 'exit');
-  const lines = createInterface({ input: child.stdout });
-  const url = await Promise.race([
-    (async () => {
-      for await (const line of lines) {
-        const match = line.match(/listening on (http:\/\/\S+)/);
-        if (match) return match[1];
-      }
-      throw new Error(`the worker exited before listening: ${log}`);
-    })(),
-    exited.then(([code]) => { throw new Error(`the worker exited with ${code}: ${log}`); }),
-  ]);
-  // Keep draining stdout so the worker never blocks on a full pipe.
-  lines.on('line', () => {});
+  const url = await listeningUrl(child, 'the worker', () => `: ${log}`);
   return {
     url,
     log: () => log,

@@ -80,13 +80,16 @@ impl LlamaConfig {
 		let feed_forward_length = keys.usize("llama.feed_forward_length")?;
 		let head_count = keys.usize("llama.attention.head_count")?;
 		let head_count_kv = keys.opt_usize("llama.attention.head_count_kv")?.unwrap_or(head_count);
-		let rope_freq_base = keys.opt_f32("llama.rope.freq_base")?.unwrap_or(DEFAULT_ROPE_FREQ_BASE);
+		let rope_freq_base =
+			keys.opt_f32("llama.rope.freq_base")?.unwrap_or(DEFAULT_ROPE_FREQ_BASE);
 		let rms_norm_eps = keys.f32("llama.attention.layer_norm_rms_epsilon")?;
 		let context_length = keys.usize("llama.context_length")?;
 
 		let inconsistent = |what: String| Err(ConfigError::Inconsistent(what));
 		if block_count == 0 || embedding_length == 0 || feed_forward_length == 0 {
-			return inconsistent("block count, embedding and feed-forward lengths must be positive".into());
+			return inconsistent(
+				"block count, embedding and feed-forward lengths must be positive".into(),
+			);
 		}
 		if head_count == 0 || embedding_length % head_count != 0 {
 			return inconsistent(format!(
@@ -99,7 +102,8 @@ impl LlamaConfig {
 			));
 		}
 		let head_dim = embedding_length / head_count;
-		let rope_dimension_count = keys.opt_usize("llama.rope.dimension_count")?.unwrap_or(head_dim);
+		let rope_dimension_count =
+			keys.opt_usize("llama.rope.dimension_count")?.unwrap_or(head_dim);
 		if rope_dimension_count > head_dim || rope_dimension_count % 2 != 0 {
 			return inconsistent(format!(
 				"RoPE over {rope_dimension_count} dimensions does not fit heads of {head_dim}"
@@ -133,23 +137,23 @@ impl LlamaConfig {
 				Some(usize::try_from(*rows).map_err(|_| {
 					ConfigError::Inconsistent(format!("{TOKEN_EMBEDDING} has {rows} rows"))
 				})?)
-			},
+			}
 			Some(dims) => {
 				return inconsistent(format!("{TOKEN_EMBEDDING} has shape {dims:?}, expected 2-D"))
-			},
+			}
 		};
 		let vocab_size = match (from_tokens, from_embedding) {
 			(Some(tokens), Some(rows)) if tokens != rows => {
 				return inconsistent(format!(
 					"the tokenizer has {tokens} tokens but {TOKEN_EMBEDDING} has {rows} rows"
 				))
-			},
+			}
 			(Some(n), _) | (None, Some(n)) => n,
 			(None, None) => {
 				return Err(ConfigError::Missing(format!(
 					"tokenizer.ggml.tokens (or the {TOKEN_EMBEDDING} tensor)"
 				)))
-			},
+			}
 		};
 		if vocab_size == 0 {
 			return inconsistent("the vocabulary is empty".into());

@@ -108,31 +108,31 @@ pub fn dequantize_into(
 			for (x, b) in out.iter_mut().zip(bytes.chunks_exact(4)) {
 				*x = f32::from_le_bytes(le_array(b));
 			}
-		},
+		}
 		TensorType::F16 => {
 			for (x, b) in out.iter_mut().zip(bytes.chunks_exact(2)) {
 				*x = f16_to_f32(u16::from_le_bytes(le_array(b)));
 			}
-		},
+		}
 		TensorType::BF16 => {
 			for (x, b) in out.iter_mut().zip(bytes.chunks_exact(2)) {
 				*x = bf16_to_f32(u16::from_le_bytes(le_array(b)));
 			}
-		},
+		}
 		TensorType::Q4_0 => {
 			for (block, x) in bytes.chunks_exact(Q4_0_BYTES).zip(out.chunks_exact_mut(QK)) {
 				let (d, qs) = split_f16(block);
 				// Nibbles are 0..=15 and stand for -8..=7.
 				dequantize_nibbles(qs, x, |q| f32::from(i16::from(q) - 8) * d);
 			}
-		},
+		}
 		TensorType::Q4_1 => {
 			for (block, x) in bytes.chunks_exact(Q4_1_BYTES).zip(out.chunks_exact_mut(QK)) {
 				let (d, rest) = split_f16(block);
 				let (m, qs) = split_f16(rest);
 				dequantize_nibbles(qs, x, |q| f32::from(q) * d + m);
 			}
-		},
+		}
 		TensorType::Q8_0 => {
 			for (block, x) in bytes.chunks_exact(Q8_0_BYTES).zip(out.chunks_exact_mut(QK)) {
 				let (d, qs) = split_f16(block);
@@ -140,7 +140,7 @@ pub fn dequantize_into(
 					*x = f32::from(i8::from_le_bytes([q])) * d;
 				}
 			}
-		},
+		}
 		other => return Err(DequantError::Unsupported(other)),
 	}
 	Ok(())

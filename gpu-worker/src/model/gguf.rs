@@ -57,7 +57,9 @@ pub enum GgufError {
 	#[error("unsupported GGUF version {0} (this reader handles versions 2 and 3)")]
 	UnsupportedVersion(u32),
 	/// The file ended before a field it declares.
-	#[error("GGUF file truncated: {what} at byte {offset} needs {needed} bytes, {available} remain")]
+	#[error(
+		"GGUF file truncated: {what} at byte {offset} needs {needed} bytes, {available} remain"
+	)]
 	Truncated {
 		/// The field being read.
 		what: &'static str,
@@ -705,10 +707,11 @@ impl GgufFile {
 		let io_err = |source| GgufError::Io { path: path.clone(), source };
 		let file = File::open(&path).map_err(io_err)?;
 		let len = file.metadata().map_err(io_err)?.len();
-		let gguf = Gguf::parse(BufReader::with_capacity(1 << 20, file), len).map_err(|e| match e {
-			GgufError::Io { source, .. } => io_err(source),
-			other => other,
-		})?;
+		let gguf =
+			Gguf::parse(BufReader::with_capacity(1 << 20, file), len).map_err(|e| match e {
+				GgufError::Io { source, .. } => io_err(source),
+				other => other,
+			})?;
 		Ok(Self { path, gguf })
 	}
 
@@ -813,12 +816,7 @@ impl<R: Read> FieldReader<R> {
 		self.ensure(what, needed)?;
 		self.inner.read_exact(buf).map_err(|source| {
 			if source.kind() == io::ErrorKind::UnexpectedEof {
-				GgufError::Truncated {
-					what,
-					offset: self.pos,
-					needed,
-					available: self.remaining(),
-				}
+				GgufError::Truncated { what, offset: self.pos, needed, available: self.remaining() }
 			} else {
 				GgufError::Io { path: PathBuf::new(), source }
 			}
@@ -887,7 +885,7 @@ impl<R: Read> FieldReader<R> {
 					items.push(self.value(key, element_id, depth.saturating_add(1))?);
 				}
 				MetadataValue::Array(element, items)
-			},
+			}
 		})
 	}
 
@@ -911,7 +909,8 @@ impl<R: Read> FieldReader<R> {
 		let tensor_type = TensorType::from_id(type_id)
 			.ok_or_else(|| GgufError::UnknownTensorType { tensor: name.clone(), type_id })?;
 
-		let bad_shape = |reason| GgufError::BadShape { tensor: name.clone(), dims: dims.clone(), reason };
+		let bad_shape =
+			|reason| GgufError::BadShape { tensor: name.clone(), dims: dims.clone(), reason };
 		let elements = dims
 			.iter()
 			.try_fold(1u64, |acc, &d| acc.checked_mul(d))
@@ -965,7 +964,12 @@ mod tests {
 		// 2 x 3 f32, row-major: rows of 2.
 		w.tensor("plain", &[2, 3], TensorType::F32, f32_bytes(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]));
 		// f16: 1.0, -2.0.
-		w.tensor("half", &[2], TensorType::F16, [0x3c00u16, 0xc000].iter().flat_map(|v| v.to_le_bytes()).collect());
+		w.tensor(
+			"half",
+			&[2],
+			TensorType::F16,
+			[0x3c00u16, 0xc000].iter().flat_map(|v| v.to_le_bytes()).collect(),
+		);
 		// Q4_0: d = 1.0, all nibbles 9 -> every element (9 - 8) * 1 = 1.
 		let mut q4_0 = 0x3c00u16.to_le_bytes().to_vec();
 		q4_0.extend([0x99; 16]);
@@ -1005,7 +1009,10 @@ mod tests {
 		assert_eq!(m.get("test.empty"), Some(&MetadataValue::Array(ValueType::U8, vec![])));
 		assert_eq!(
 			m.get("test.ints"),
-			Some(&MetadataValue::Array(ValueType::I32, vec![MetadataValue::I32(1), MetadataValue::I32(-2)]))
+			Some(&MetadataValue::Array(
+				ValueType::I32,
+				vec![MetadataValue::I32(1), MetadataValue::I32(-2)]
+			))
 		);
 		let nested = m.get("test.nested").and_then(MetadataValue::as_array).unwrap();
 		assert_eq!(nested.len(), 2);
@@ -1103,7 +1110,9 @@ mod tests {
 			let result = Gguf::from_bytes(&bytes[..cut]);
 			match result {
 				Err(GgufError::Truncated { .. }) => assert!(cut < header_end, "cut at {cut}"),
-				Err(GgufError::OutOfBounds { .. }) => assert!(cut >= header_end - 31, "cut at {cut}"),
+				Err(GgufError::OutOfBounds { .. }) => {
+					assert!(cut >= header_end - 31, "cut at {cut}")
+				}
 				other => panic!("cut at {cut}: {other:?}"),
 			}
 		}
@@ -1167,7 +1176,13 @@ mod tests {
 		assert!(matches!(Gguf::from_bytes(&w.to_bytes()), Err(GgufError::BadShape { .. })));
 
 		let mut w = GgufWriter::new();
-		w.raw_tensor("twice", &[1], 0, vec![0; 4], None).raw_tensor("twice", &[1], 0, vec![0; 4], None);
+		w.raw_tensor("twice", &[1], 0, vec![0; 4], None).raw_tensor(
+			"twice",
+			&[1],
+			0,
+			vec![0; 4],
+			None,
+		);
 		assert!(matches!(Gguf::from_bytes(&w.to_bytes()), Err(GgufError::Malformed { .. })));
 
 		let mut w = GgufWriter::new();

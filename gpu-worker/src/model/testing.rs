@@ -64,7 +64,7 @@ impl Value {
 				for item in items {
 					item.write_payload(out);
 				}
-			},
+			}
 			Self::Raw(_, bytes) => out.extend(bytes),
 		}
 	}

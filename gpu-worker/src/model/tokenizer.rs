@@ -127,10 +127,11 @@ impl TokenKind {
 pub enum PreTokenizer {
 	/// `gpt2` (also used when the key is absent): the pattern above.
 	Gpt2,
-	/// `smollm`: every ASCII digit is its own word first, then the pattern above on the text
-	/// between digits. This is Hugging Face's `Digits(individual_digits)` followed by `ByteLevel`,
-	/// the tokenizer SmolLM2 was trained with (llama.cpp isolates every `\p{N}` character, which
-	/// differs only for non-ASCII numerals).
+	/// `smollm`: every numeric character (`char::is_numeric`, `\p{N}`: digits of any script,
+	/// `½`, `²`) is its own word first, then the pattern above on the text between them. This is
+	/// Hugging Face's `Digits(individual_digits)` followed by `ByteLevel`, the tokenizer SmolLM2
+	/// was trained with, and llama.cpp's `smollm` pre-tokenizer; checked against the former on
+	/// mixed-script text.
 	SmolLm,
 }
 
@@ -145,22 +146,21 @@ impl PreTokenizer {
 	}
 
 	/// Splits `text` into words; concatenated, they are `text` again.
-	pub fn split<'a>(self, text: &'a str) -> Vec<&'a str> {
+	pub fn split(self, text: &str) -> Vec<&str> {
 		let mut words = Vec::new();
 		match self {
 			Self::Gpt2 => split_gpt2(text, &mut words),
 			Self::SmolLm => {
 				let mut rest = text;
-				while let Some(at) = rest.find(|c: char| c.is_ascii_digit()) {
+				while let Some((at, digit)) = rest.char_indices().find(|(_, c)| c.is_numeric()) {
 					let (before, digit_and_after) = rest.split_at(at);
 					split_gpt2(before, &mut words);
-					// ASCII digits are one byte.
-					let (digit, after) = digit_and_after.split_at(1);
+					let (digit, after) = digit_and_after.split_at(digit.len_utf8());
 					words.push(digit);
 					rest = after;
 				}
 				split_gpt2(rest, &mut words);
-			},
+			}
 		}
 		words
 	}
@@ -208,7 +208,7 @@ fn word_end(c: char, i: usize, char_at: &impl Fn(usize) -> Option<char>) -> usiz
 		match (next, char_at(i + 2)) {
 			(Some('s' | 't' | 'm' | 'd'), _) => return i + 2,
 			(Some('r' | 'v'), Some('e')) | (Some('l'), Some('l')) => return i + 3,
-			_ => {},
+			_ => {}
 		}
 	}
 	// A single space may lead a run of letters, numbers or other characters.
@@ -223,7 +223,7 @@ fn word_end(c: char, i: usize, char_at: &impl Fn(usize) -> Option<char>) -> usiz
 				end += 1;
 			}
 			end
-		},
+		}
 		_ => {
 			let mut end = i + 1;
 			while char_at(end).is_some_and(char::is_whitespace) {
@@ -236,7 +236,7 @@ fn word_end(c: char, i: usize, char_at: &impl Fn(usize) -> Option<char>) -> usiz
 			} else {
 				end
 			}
-		},
+		}
 	}
 }
 
@@ -278,7 +278,10 @@ impl Tokenizer {
 			.get("tokenizer.ggml.model")
 			.ok_or(TokenizerError::Missing("tokenizer.ggml.model"))?
 			.as_str()
-			.ok_or(TokenizerError::WrongType { key: "tokenizer.ggml.model", expected: "a string" })?;
+			.ok_or(TokenizerError::WrongType {
+				key: "tokenizer.ggml.model",
+				expected: "a string",
+			})?;
 		if model != MODEL {
 			return Err(TokenizerError::UnsupportedModel(model.into()));
 		}
@@ -291,7 +294,7 @@ impl Tokenizer {
 				})?;
 				PreTokenizer::from_name(name)
 					.ok_or_else(|| TokenizerError::UnsupportedPreTokenizer(name.into()))?
-			},
+			}
 		};
 		let tokens = string_array(gguf, "tokenizer.ggml.tokens")?
 			.ok_or(TokenizerError::Missing("tokenizer.ggml.tokens"))?;
@@ -318,7 +321,7 @@ impl Tokenizer {
 						})
 					})
 					.collect::<Result<_, _>>()?
-			},
+			}
 		};
 		let mut tokenizer = Self::new(tokens, kinds, &merges, pre)?;
 		tokenizer.bos = tokenizer.token_id_key(gguf, "tokenizer.ggml.bos_token_id")?;
@@ -364,7 +367,8 @@ impl Tokenizer {
 			let (left, right) = merge.split_once(' ').ok_or_else(|| bad("no space"))?;
 			let left_id = *ids.get(left).ok_or_else(|| bad("left side is not a token"))?;
 			let right_id = *ids.get(right).ok_or_else(|| bad("right side is not a token"))?;
-			let merged = *ids.get(&format!("{left}{right}")).ok_or_else(|| bad("result is not a token"))?;
+			let merged =
+				*ids.get(&format!("{left}{right}")).ok_or_else(|| bad("result is not a token"))?;
 			let rank_u32 = u32::try_from(rank).map_err(|_| bad("too many merges"))?;
 			// A repeated pair keeps its first (best) rank.
 			merge_map.entry((left_id, right_id)).or_insert((rank_u32, merged));
@@ -450,7 +454,7 @@ impl Tokenizer {
 				Some((id, len)) => {
 					ids.push(id);
 					rest = rest.get(before.len().saturating_add(len)..).unwrap_or("");
-				},
+				}
 				None => break,
 			}
 		}
@@ -464,7 +468,9 @@ impl Tokenizer {
 		}
 		for (at, _) in text.char_indices() {
 			let tail = text.get(at..).unwrap_or("");
-			if let Some((token, id)) = self.specials.iter().find(|(s, _)| tail.starts_with(s.as_str())) {
+			if let Some((token, id)) =
+				self.specials.iter().find(|(s, _)| tail.starts_with(s.as_str()))
+			{
 				return (text.get(..at).unwrap_or(""), Some((*id, token.len())));
 			}
 		}
@@ -483,7 +489,9 @@ impl Tokenizer {
 			let best = symbols
 				.windows(2)
 				.filter_map(|pair| match pair {
-					[l, r] => self.merges.get(&(*l, *r)).map(|&(rank, merged)| (rank, *l, *r, merged)),
+					[l, r] => {
+						self.merges.get(&(*l, *r)).map(|&(rank, merged)| (rank, *l, *r, merged))
+					}
 					_ => None,
 				})
 				.min_by_key(|&(rank, ..)| rank);
@@ -562,7 +570,10 @@ mod tests {
 	fn splits_words_the_gpt2_way() {
 		let gpt2 = PreTokenizer::Gpt2;
 		assert_eq!(words(gpt2, "Hello, world!"), ["Hello", ",", " world", "!"]);
-		assert_eq!(words(gpt2, "It's we'll I'd you're"), ["It", "'s", " we", "'ll", " I", "'d", " you", "'re"]);
+		assert_eq!(
+			words(gpt2, "It's we'll I'd you're"),
+			["It", "'s", " we", "'ll", " I", "'d", " you", "'re"]
+		);
 		// Upper-case contractions are not contractions in GPT-2's pattern.
 		assert_eq!(words(gpt2, "IT'S"), ["IT", "'", "S"]);
 		assert_eq!(words(gpt2, "abc 123 4x"), ["abc", " 123", " 4", "x"]);
@@ -581,6 +592,7 @@ mod tests {
 		let smol = PreTokenizer::SmolLm;
 		assert_eq!(words(smol, "in 2024, x1"), ["in", " ", "2", "0", "2", "4", ",", " x", "1"]);
 		assert_eq!(words(smol, "3.14"), ["3", ".", "1", "4"]);
+		assert_eq!(words(smol, "x ½²٣"), ["x", " ", "½", "²", "٣"]);
 	}
 
 	#[test]
@@ -699,7 +711,10 @@ mod tests {
 	fn rejects_tokenizers_it_cannot_run() {
 		let mut w = tiny_gguf();
 		w.kv("tokenizer.ggml.model", Value::Str("llama".into()));
-		assert_eq!(gguf_tokenizer(&w).unwrap_err(), TokenizerError::UnsupportedModel("llama".into()));
+		assert_eq!(
+			gguf_tokenizer(&w).unwrap_err(),
+			TokenizerError::UnsupportedModel("llama".into())
+		);
 
 		let mut w = tiny_gguf();
 		w.kv("tokenizer.ggml.pre", Value::Str("qwen2".into()));

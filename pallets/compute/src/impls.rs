@@ -490,12 +490,35 @@ impl<T: Config> Pallet<T> {
 		let mut paid: Vec<(T::AccountId, BalanceOf<T>)> =
 			majority.iter().map(|who| (who.clone(), Zero::zero())).collect();
 
-		let escrow = HoldReason::JobEscrow.into();
-		for ((who, total), share) in paid.iter_mut().zip(split(job.fee, majority.len())) {
+		Self::pay_out(HoldReason::JobEscrow, &job.requester, job.fee, &mut paid)?;
+		for (loser, _) in minority {
+			let (_, to_majority) =
+				Self::slash(&loser, id, T::SlashDisagreeFraction::get(), SlashReason::Disagreed)?;
+			Self::pay_out(HoldReason::WorkerStake, &loser, to_majority, &mut paid)?;
+		}
+
+		job.status = JobStatus::Completed;
+		job.outcome = Some(outcome);
+		Self::finish(id, job);
+		Self::deposit_event(Event::JobCompleted { job: id, outcome, paid });
+		Ok(())
+	}
+
+	/// Moves `amount`, held from `from` under `reason`, to the accounts in `paid` in equal
+	/// shares (see [`split`]), adding each share to its running total.
+	fn pay_out(
+		reason: HoldReason,
+		from: &T::AccountId,
+		amount: BalanceOf<T>,
+		paid: &mut [(T::AccountId, BalanceOf<T>)],
+	) -> DispatchResult {
+		let reason: T::RuntimeHoldReason = reason.into();
+		let shares = split(amount, paid.len());
+		for ((who, total), share) in paid.iter_mut().zip(shares) {
 			if !share.is_zero() {
 				T::Currency::transfer_on_hold(
-					&escrow,
-					&job.requester,
+					&reason,
+					from,
 					who,
 					share,
 					Precision::Exact,
@@ -505,31 +528,6 @@ impl<T: Config> Pallet<T> {
 				*total = total.saturating_add(share);
 			}
 		}
-
-		for (loser, _) in minority {
-			let (_, to_majority) =
-				Self::slash(&loser, id, T::SlashDisagreeFraction::get(), SlashReason::Disagreed)?;
-			let stake = HoldReason::WorkerStake.into();
-			for ((who, total), share) in paid.iter_mut().zip(split(to_majority, majority.len())) {
-				if !share.is_zero() {
-					T::Currency::transfer_on_hold(
-						&stake,
-						&loser,
-						who,
-						share,
-						Precision::Exact,
-						Restriction::Free,
-						Fortitude::Force,
-					)?;
-					*total = total.saturating_add(share);
-				}
-			}
-		}
-
-		job.status = JobStatus::Completed;
-		job.outcome = Some(outcome);
-		Self::finish(id, job);
-		Self::deposit_event(Event::JobCompleted { job: id, outcome, paid });
 		Ok(())
 	}
 
