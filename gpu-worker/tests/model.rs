@@ -6,10 +6,11 @@
 
 use gpu_worker::model::{
 	gguf::{GgufFile, TensorType},
+	reference::{argmax, ReferenceModel},
 	tokenizer::{PreTokenizer, TokenKind},
 	LlamaConfig, Tokenizer,
 };
-use std::path::PathBuf;
+use std::{path::PathBuf, time::Instant};
 
 const FILE_NAME: &str = "SmolLM2-135M-Instruct.Q4_1.gguf";
 
@@ -151,4 +152,70 @@ fn tokenizes_with_the_smollm2_vocabulary() {
 		assert!(ids.len() < text.len(), "BPE should merge something in {text:?}");
 		assert_eq!(t.decode(&ids), text);
 	}
+}
+
+/// SmolLM2's chat template around one user message, ready for the assistant's answer.
+fn chat(question: &str) -> String {
+	format!("<|im_start|>user\n{question}<|im_end|>\n<|im_start|>assistant\n")
+}
+
+/// Greedy answer (up to 24 tokens, stopping at `<|im_end|>`) of the reference forward pass.
+fn answer(model: &mut ReferenceModel, tokenizer: &Tokenizer, question: &str) -> String {
+	let prompt = tokenizer.encode(&chat(question));
+	let stop = tokenizer.token_id("<|im_end|>");
+	let start = Instant::now();
+	let ids = model.generate_greedy(&prompt, 24, stop).unwrap();
+	let elapsed = start.elapsed();
+	let text = tokenizer.decode(&ids);
+	let steps = prompt.len() + ids.len().saturating_sub(1);
+	println!(
+		"Q: {question}\nA: {text}\n({} prompt + {} generated tokens in {:.2?}, {:.1?} per token)",
+		prompt.len(),
+		ids.len(),
+		elapsed,
+		elapsed / u32::try_from(steps.max(1)).unwrap()
+	);
+	text
+}
+
+#[test]
+fn reference_forward_pass_answers_questions() {
+	let Some(file) = smollm2() else { return };
+	let tokenizer = Tokenizer::from_gguf(file.gguf()).unwrap();
+	let start = Instant::now();
+	let mut model = ReferenceModel::load(&file).unwrap();
+	println!("loaded and dequantized in {:.2?}", start.elapsed());
+
+	let paris = answer(&mut model, &tokenizer, "What is the capital of France?");
+	assert!(paris.contains("Paris"), "{paris:?}");
+	let colours = answer(&mut model, &tokenizer, "What color is the sky on a clear day?");
+	assert!(colours.to_lowercase().contains("blue"), "{colours:?}");
+}
+
+#[test]
+fn reference_logits_are_finite_and_repeatable() {
+	let Some(file) = smollm2() else { return };
+	let tokenizer = Tokenizer::from_gguf(file.gguf()).unwrap();
+	let mut model = ReferenceModel::load(&file).unwrap();
+	let prompt = tokenizer.encode(&chat("What is the capital of France?"));
+	let run = |model: &mut ReferenceModel| {
+		let mut logits = Vec::new();
+		for (pos, &token) in prompt.iter().enumerate() {
+			logits = model.logits(token, pos).unwrap();
+		}
+		logits
+	};
+	let first = run(&mut model);
+	assert_eq!(first.len(), 49152);
+	assert!(first.iter().all(|v| v.is_finite()));
+	let spread = first.iter().fold(f32::NEG_INFINITY, |m, v| m.max(*v))
+		- first.iter().fold(f32::INFINITY, |m, v| m.min(*v));
+	assert!(spread > 1.0, "logits barely vary: spread {spread}");
+	// Starting over at position 0 rewinds the cache; one thread gives the same numbers.
+	model.set_threads(1);
+	let second = run(&mut model);
+	assert_eq!(argmax(&first), argmax(&second));
+	assert_eq!(first, second);
+	let top = argmax(&first).and_then(|i| u32::try_from(i).ok()).unwrap();
+	println!("after the prompt the most likely token is {:?}", tokenizer.decode(&[top]));
 }

@@ -8,6 +8,8 @@
 //! - [`dequant`]: tensor bytes to `f32` for F32, F16, BF16, Q4_0, Q4_1 and Q8_0.
 //! - [`config`]: the hyperparameters of a Llama-architecture Model ([`config::LlamaConfig`]).
 //! - [`tokenizer`]: the byte-level BPE tokenizer stored in the file ([`tokenizer::Tokenizer`]).
+//! - [`reference`]: a plain-Rust `f32` Llama forward pass with a KV cache and greedy decoding
+//!   ([`reference::ReferenceModel`]), the yardstick for accelerated implementations.
 //!
 //! The flow: open the file, read the config and the tokenizer from its metadata, then read and
 //! dequantize the tensors the Model needs. `scripts/fetch-model.sh` downloads the reference
@@ -18,6 +20,7 @@
 pub mod config;
 pub mod dequant;
 pub mod gguf;
+pub mod reference;
 pub mod tokenizer;
 
 #[cfg(test)]
