@@ -38,6 +38,22 @@ pub enum ConfigError {
 	/// The values do not describe a Model that can be built.
 	#[error("inconsistent config: {0}")]
 	Inconsistent(String),
+	/// A Hugging Face `config.json` is not a JSON object.
+	#[error("config.json is not a JSON object: {0}")]
+	InvalidJson(String),
+	/// A Hugging Face `config.json` has a `model_type` other than `llama`.
+	#[error("model_type {0:?} is not supported (expected \"llama\")")]
+	UnsupportedModelType(String),
+	/// A `config.json` key holds a value of the wrong type.
+	#[error("config.json key {key:?} should hold {expected}, found {found}")]
+	WrongJsonType {
+		/// The key.
+		key: String,
+		/// What it should hold.
+		expected: &'static str,
+		/// What it holds, as JSON.
+		found: String,
+	},
 }
 
 /// The hyperparameters of a Llama-architecture Model.
@@ -174,6 +190,101 @@ impl LlamaConfig {
 		})
 	}
 
+	/// Reads the config of a Hugging Face Model from the text of its `config.json`.
+	///
+	/// `model_type` must be `llama`. The keys map as: `num_hidden_layers` → `block_count`,
+	/// `hidden_size` → `embedding_length`, `intermediate_size` → `feed_forward_length`,
+	/// `num_attention_heads` → `head_count`, `num_key_value_heads` (default: the head count) →
+	/// `head_count_kv`, `rope_theta` (default 10000) → `rope_freq_base`, `rms_norm_eps`,
+	/// `max_position_embeddings` → `context_length`, `vocab_size`, and `tie_word_embeddings`
+	/// (default false) → `tied_embeddings`. RoPE rotates whole heads; a `head_dim` other than
+	/// `hidden_size / num_attention_heads`, or a non-null `rope_scaling`, is refused as
+	/// inconsistent, since [`LlamaConfig`] cannot express it.
+	pub fn from_hf_config_json(json: &str) -> Result<Self, ConfigError> {
+		let value: serde_json::Value =
+			serde_json::from_str(json).map_err(|e| ConfigError::InvalidJson(e.to_string()))?;
+		let serde_json::Value::Object(map) = value else {
+			return Err(ConfigError::InvalidJson("the top level is not an object".into()));
+		};
+		let keys = JsonKeys(&map);
+		let model_type = keys.string("model_type")?;
+		if model_type != ARCHITECTURE {
+			return Err(ConfigError::UnsupportedModelType(model_type.into()));
+		}
+		let head_count = keys.usize("num_attention_heads")?;
+		let embedding_length = keys.usize("hidden_size")?;
+		let config = Self {
+			block_count: keys.usize("num_hidden_layers")?,
+			embedding_length,
+			feed_forward_length: keys.usize("intermediate_size")?,
+			head_count,
+			head_count_kv: keys.opt_usize("num_key_value_heads")?.unwrap_or(head_count),
+			rope_freq_base: keys.opt_f32("rope_theta")?.unwrap_or(DEFAULT_ROPE_FREQ_BASE),
+			rope_dimension_count: embedding_length.checked_div(head_count).unwrap_or(0),
+			rms_norm_eps: keys.f32("rms_norm_eps")?,
+			context_length: keys.usize("max_position_embeddings")?,
+			vocab_size: keys.usize("vocab_size")?,
+			tied_embeddings: keys.opt_bool("tie_word_embeddings")?.unwrap_or(false),
+		};
+		config.validate()?;
+		if let Some(head_dim) = keys.opt_usize("head_dim")? {
+			if head_dim != config.head_dim() {
+				return Err(ConfigError::Inconsistent(format!(
+					"head_dim {head_dim} is not hidden_size / num_attention_heads = {}",
+					config.head_dim()
+				)));
+			}
+		}
+		match map.get("rope_scaling") {
+			None | Some(serde_json::Value::Null) => {}
+			Some(scaling) => {
+				return Err(ConfigError::Inconsistent(format!(
+					"rope_scaling {scaling} is not supported"
+				)))
+			}
+		}
+		Ok(config)
+	}
+
+	/// The checks `from_gguf` makes, for a config built from other sources.
+	fn validate(&self) -> Result<(), ConfigError> {
+		let inconsistent = |what: String| Err(ConfigError::Inconsistent(what));
+		let Self { block_count, embedding_length, feed_forward_length, head_count, .. } = *self;
+		let Self { head_count_kv, rope_freq_base, rms_norm_eps, vocab_size, .. } = *self;
+		if block_count == 0 || embedding_length == 0 || feed_forward_length == 0 {
+			return inconsistent(
+				"block count, embedding and feed-forward lengths must be positive".into(),
+			);
+		}
+		if head_count == 0 || embedding_length % head_count != 0 {
+			return inconsistent(format!(
+				"embedding length {embedding_length} is not a multiple of {head_count} heads"
+			));
+		}
+		if head_count_kv == 0 || head_count % head_count_kv != 0 {
+			return inconsistent(format!(
+				"{head_count} query heads cannot be shared among {head_count_kv} key/value heads"
+			));
+		}
+		let head_dim = self.head_dim();
+		if self.rope_dimension_count > head_dim || self.rope_dimension_count % 2 != 0 {
+			return inconsistent(format!(
+				"RoPE over {} dimensions does not fit heads of {head_dim}",
+				self.rope_dimension_count
+			));
+		}
+		if !(rope_freq_base.is_finite() && rope_freq_base > 0.0) {
+			return inconsistent(format!("RoPE base {rope_freq_base} is not positive"));
+		}
+		if !(rms_norm_eps.is_finite() && rms_norm_eps > 0.0) {
+			return inconsistent(format!("RMSNorm epsilon {rms_norm_eps} is not positive"));
+		}
+		if vocab_size == 0 {
+			return inconsistent("the vocabulary is empty".into());
+		}
+		Ok(())
+	}
+
 	/// Dimensions per attention head.
 	pub fn head_dim(&self) -> usize {
 		self.embedding_length / self.head_count.max(1)
@@ -231,6 +342,59 @@ impl Keys<'_> {
 			true => self.f32(key).map(Some),
 			false => Ok(None),
 		}
+	}
+}
+
+/// Typed lookups in a `config.json` object.
+struct JsonKeys<'a>(&'a serde_json::Map<String, serde_json::Value>);
+
+impl JsonKeys<'_> {
+	fn get(&self, key: &str) -> Result<&serde_json::Value, ConfigError> {
+		self.0.get(key).ok_or_else(|| ConfigError::Missing(key.into()))
+	}
+
+	fn wrong_type(key: &str, expected: &'static str, found: &serde_json::Value) -> ConfigError {
+		ConfigError::WrongJsonType { key: key.into(), expected, found: found.to_string() }
+	}
+
+	/// `None` when the key is absent or null.
+	fn opt(&self, key: &str) -> Option<&serde_json::Value> {
+		self.0.get(key).filter(|v| !v.is_null())
+	}
+
+	fn string(&self, key: &str) -> Result<&str, ConfigError> {
+		let value = self.get(key)?;
+		value.as_str().ok_or_else(|| Self::wrong_type(key, "a string", value))
+	}
+
+	fn usize(&self, key: &str) -> Result<usize, ConfigError> {
+		self.opt_usize(key)?.ok_or_else(|| ConfigError::Missing(key.into()))
+	}
+
+	fn opt_usize(&self, key: &str) -> Result<Option<usize>, ConfigError> {
+		let Some(value) = self.opt(key) else { return Ok(None) };
+		value
+			.as_u64()
+			.and_then(|v| usize::try_from(v).ok())
+			.map(Some)
+			.ok_or_else(|| Self::wrong_type(key, "a non-negative integer", value))
+	}
+
+	fn f32(&self, key: &str) -> Result<f32, ConfigError> {
+		self.opt_f32(key)?.ok_or_else(|| ConfigError::Missing(key.into()))
+	}
+
+	fn opt_f32(&self, key: &str) -> Result<Option<f32>, ConfigError> {
+		let Some(value) = self.opt(key) else { return Ok(None) };
+		value
+			.as_f64()
+			.map(|v| Some(v as f32))
+			.ok_or_else(|| Self::wrong_type(key, "a number", value))
+	}
+
+	fn opt_bool(&self, key: &str) -> Result<Option<bool>, ConfigError> {
+		let Some(value) = self.opt(key) else { return Ok(None) };
+		value.as_bool().map(Some).ok_or_else(|| Self::wrong_type(key, "a boolean", value))
 	}
 }
 
@@ -342,5 +506,167 @@ mod tests {
 		let mut w = smol_like();
 		w.kv("llama.attention.head_count_kv", Value::U32(3));
 		assert!(matches!(read(&w), Err(ConfigError::Inconsistent(_))));
+	}
+
+	/// SmolLM2-135M's config.json, abridged.
+	const SMOL_CONFIG: &str = r#"{
+		"architectures": ["LlamaForCausalLM"],
+		"model_type": "llama",
+		"hidden_size": 576,
+		"intermediate_size": 1536,
+		"num_hidden_layers": 30,
+		"num_attention_heads": 9,
+		"num_key_value_heads": 3,
+		"rms_norm_eps": 1e-05,
+		"rope_theta": 100000,
+		"rope_scaling": null,
+		"max_position_embeddings": 8192,
+		"vocab_size": 49152,
+		"tie_word_embeddings": true,
+		"torch_dtype": "bfloat16"
+	}"#;
+
+	fn hf(
+		edit: impl FnOnce(&mut serde_json::Map<String, serde_json::Value>),
+	) -> Result<LlamaConfig, ConfigError> {
+		let mut map: serde_json::Map<String, serde_json::Value> =
+			serde_json::from_str(SMOL_CONFIG).unwrap();
+		edit(&mut map);
+		LlamaConfig::from_hf_config_json(&serde_json::Value::Object(map).to_string())
+	}
+
+	#[test]
+	fn reads_a_hugging_face_config_json() {
+		let config = LlamaConfig::from_hf_config_json(SMOL_CONFIG).unwrap();
+		assert_eq!(
+			config,
+			LlamaConfig {
+				block_count: 30,
+				embedding_length: 576,
+				feed_forward_length: 1536,
+				head_count: 9,
+				head_count_kv: 3,
+				rope_freq_base: 100_000.0,
+				rope_dimension_count: 64,
+				rms_norm_eps: 1e-5,
+				context_length: 8192,
+				vocab_size: 49152,
+				tied_embeddings: true,
+			}
+		);
+		assert_eq!(config.head_dim(), 64);
+		assert_eq!(config.kv_dim(), 192);
+		// The same with head_dim spelled out.
+		assert_eq!(
+			hf(|m| {
+				m.insert("head_dim".into(), 64.into());
+			}),
+			Ok(config)
+		);
+	}
+
+	#[test]
+	fn applies_hugging_face_defaults() {
+		let config = hf(|m| {
+			m.remove("num_key_value_heads");
+			m.remove("rope_theta");
+			m.remove("tie_word_embeddings");
+		})
+		.unwrap();
+		assert_eq!(config.head_count_kv, 9);
+		assert_eq!(config.rope_freq_base, DEFAULT_ROPE_FREQ_BASE);
+		assert!(!config.tied_embeddings);
+		// null is absent.
+		let config = hf(|m| {
+			m.insert("num_key_value_heads".into(), serde_json::Value::Null);
+		})
+		.unwrap();
+		assert_eq!(config.head_count_kv, 9);
+	}
+
+	#[test]
+	fn hugging_face_config_errors() {
+		assert!(matches!(LlamaConfig::from_hf_config_json("{"), Err(ConfigError::InvalidJson(_))));
+		assert!(matches!(
+			LlamaConfig::from_hf_config_json("[1]"),
+			Err(ConfigError::InvalidJson(_))
+		));
+		for model_type in ["mistral", "gpt2"] {
+			assert_eq!(
+				hf(|m| {
+					m.insert("model_type".into(), model_type.into());
+				}),
+				Err(ConfigError::UnsupportedModelType(model_type.into()))
+			);
+		}
+		assert_eq!(
+			hf(|m| {
+				m.remove("model_type");
+			}),
+			Err(ConfigError::Missing("model_type".into()))
+		);
+		assert_eq!(
+			hf(|m| {
+				m.insert("model_type".into(), 1.into());
+			}),
+			Err(ConfigError::WrongJsonType {
+				key: "model_type".into(),
+				expected: "a string",
+				found: "1".into()
+			})
+		);
+		for key in [
+			"hidden_size",
+			"intermediate_size",
+			"num_hidden_layers",
+			"num_attention_heads",
+			"rms_norm_eps",
+			"max_position_embeddings",
+			"vocab_size",
+		] {
+			assert_eq!(
+				hf(|m| {
+					m.remove(key);
+				}),
+				Err(ConfigError::Missing(key.into())),
+				"{key}"
+			);
+		}
+		for (key, value) in [
+			("hidden_size", serde_json::json!("576")),
+			("num_key_value_heads", serde_json::json!(-3)),
+			("rope_theta", serde_json::json!("big")),
+			("tie_word_embeddings", serde_json::json!(1)),
+		] {
+			assert!(
+				matches!(
+					hf(|m| {
+						m.insert(key.into(), value);
+					}),
+					Err(ConfigError::WrongJsonType { key: k, .. }) if k == key
+				),
+				"{key}"
+			);
+		}
+		for (key, value) in [
+			("num_attention_heads", serde_json::json!(7)),
+			("num_key_value_heads", serde_json::json!(2)),
+			("num_hidden_layers", serde_json::json!(0)),
+			("rms_norm_eps", serde_json::json!(0.0)),
+			("rope_theta", serde_json::json!(-1.0)),
+			("vocab_size", serde_json::json!(0)),
+			("head_dim", serde_json::json!(32)),
+			("rope_scaling", serde_json::json!({"rope_type": "llama3", "factor": 8.0})),
+		] {
+			assert!(
+				matches!(
+					hf(|m| {
+						m.insert(key.into(), value);
+					}),
+					Err(ConfigError::Inconsistent(_))
+				),
+				"{key}"
+			);
+		}
 	}
 }

@@ -5,6 +5,8 @@
 //!
 //! - [`gguf`]: the GGUF v2/v3 container: header, metadata key/values, tensor infos, alignment,
 //!   and each tensor's bytes, read on demand from the file ([`gguf::GgufFile`]) or from memory.
+//! - [`safetensors`]: the Hugging Face `.safetensors` container: header, dtypes, checked offsets,
+//!   and F32/F16/BF16 tensors as `f32` ([`safetensors::SafeTensors`]).
 //! - [`dequant`]: tensor bytes to `f32` for F32, F16, BF16, Q4_0, Q4_1 and Q8_0.
 //! - [`config`]: the hyperparameters of a Llama-architecture Model ([`config::LlamaConfig`]).
 //! - [`tokenizer`]: the byte-level BPE tokenizer stored in the file ([`tokenizer::Tokenizer`]).
@@ -21,6 +23,7 @@ pub mod config;
 pub mod dequant;
 pub mod gguf;
 pub mod reference;
+pub mod safetensors;
 pub mod tokenizer;
 
 #[cfg(test)]
@@ -30,4 +33,5 @@ mod testing;
 pub use config::{ConfigError, LlamaConfig};
 pub use dequant::DequantError;
 pub use gguf::{Gguf, GgufError, GgufFile, TensorInfo, TensorType};
+pub use safetensors::{SafeTensors, SafeTensorsError};
 pub use tokenizer::{Tokenizer, TokenizerError};

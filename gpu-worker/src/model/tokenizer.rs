@@ -17,6 +17,10 @@
 //! occur in UTF-8 (0xc0, 0xc1, 0xf5 to 0xff).
 //!
 //! Decoding maps each token's characters back to bytes and reads them as UTF-8.
+//!
+//! [`Tokenizer::from_hf_tokenizer_json`] builds the same tokenizer from a Hugging Face
+//! `tokenizer.json` (a `BPE` model with `ByteLevel` pre-tokenization, optionally preceded by
+//! `Digits(individual_digits)` as in SmolLM2); its `added_tokens` are matched whole.
 
 use super::gguf::{Gguf, MetadataValue};
 use std::collections::HashMap;
@@ -60,6 +64,15 @@ pub enum TokenizerError {
 		/// What is wrong.
 		reason: &'static str,
 	},
+	/// A `tokenizer.json` is not JSON, or lacks or mistypes a field this module reads.
+	#[error("tokenizer.json: {0}")]
+	InvalidJson(String),
+	/// A `tokenizer.json` normalizer, or a BPE option, that this module does not implement.
+	#[error("tokenizer.json: {0} is not supported")]
+	UnsupportedOption(String),
+	/// A `tokenizer.json` vocabulary whose ids are not exactly `0..n`, or name two tokens.
+	#[error("tokenizer.json vocabulary: {0}")]
+	BadVocabulary(String),
 	/// A special token id (bos, eos, ...) beyond the vocabulary.
 	#[error("{key} = {id} is not a token id")]
 	BadTokenId {
@@ -353,6 +366,28 @@ impl Tokenizer {
 			ids.entry(token.clone()).or_insert(id);
 		}
 
+		let pairs = merges
+			.iter()
+			.enumerate()
+			.map(|(rank, merge)| {
+				merge.split_once(' ').ok_or_else(|| TokenizerError::BadMerge {
+					rank,
+					merge: merge.clone(),
+					reason: "no space",
+				})
+			})
+			.collect::<Result<Vec<_>, _>>()?;
+		Self::from_parts(tokens, kinds, ids, &pairs, pre)
+	}
+
+	/// [`Tokenizer::new`] past the checks of the vocabulary, with the merges as pairs.
+	fn from_parts(
+		tokens: Vec<String>,
+		kinds: Vec<TokenKind>,
+		ids: HashMap<String, u32>,
+		merges: &[(&str, &str)],
+		pre: PreTokenizer,
+	) -> Result<Self, TokenizerError> {
 		let mut byte_tokens = Vec::with_capacity(256);
 		let mut char_bytes = HashMap::with_capacity(256);
 		for byte in 0..=u8::MAX {
@@ -362,9 +397,12 @@ impl Tokenizer {
 		}
 
 		let mut merge_map = HashMap::with_capacity(merges.len());
-		for (rank, merge) in merges.iter().enumerate() {
-			let bad = |reason| TokenizerError::BadMerge { rank, merge: merge.clone(), reason };
-			let (left, right) = merge.split_once(' ').ok_or_else(|| bad("no space"))?;
+		for (rank, &(left, right)) in merges.iter().enumerate() {
+			let bad = |reason| TokenizerError::BadMerge {
+				rank,
+				merge: format!("{left} {right}"),
+				reason,
+			};
 			let left_id = *ids.get(left).ok_or_else(|| bad("left side is not a token"))?;
 			let right_id = *ids.get(right).ok_or_else(|| bad("right side is not a token"))?;
 			let merged =
@@ -393,6 +431,153 @@ impl Tokenizer {
 			bos: None,
 			eos: None,
 		})
+	}
+
+	/// Builds the tokenizer described by the text of a Hugging Face `tokenizer.json`.
+	///
+	/// `model.type` must be `BPE`, with `model.vocab` (token → id) and `model.merges` in rank
+	/// order, each either `"left right"` or `["left", "right"]`. The pre-tokenizer must be
+	/// `ByteLevel` (without `add_prefix_space`, with the GPT-2 regex), alone, in a `Sequence`,
+	/// or after `Digits` with `individual_digits` (→ [`PreTokenizer::SmolLm`]). The normalizer
+	/// must be null. Each of `added_tokens` is matched whole: a `special` one becomes
+	/// [`TokenKind::Control`], another [`TokenKind::UserDefined`]; its id may be in the
+	/// vocabulary already (with the same text) or extend it. The ids together must be exactly
+	/// `0..n`. The file names no bos or eos token (that is `tokenizer_config.json`'s), so
+	/// [`Tokenizer::bos_id`] and [`Tokenizer::eos_id`] are `None`.
+	pub fn from_hf_tokenizer_json(json: &str) -> Result<Self, TokenizerError> {
+		use serde_json::Value;
+		let invalid = |what: String| TokenizerError::InvalidJson(what);
+		let root: Value = serde_json::from_str(json).map_err(|e| invalid(e.to_string()))?;
+		let model = root.get("model").ok_or_else(|| invalid("no \"model\"".into()))?;
+		let model_type = model
+			.get("type")
+			.and_then(Value::as_str)
+			.ok_or_else(|| invalid("no string \"model.type\"".into()))?;
+		if model_type != "BPE" {
+			return Err(TokenizerError::UnsupportedModel(model_type.into()));
+		}
+		match root.get("normalizer") {
+			None | Some(Value::Null) => {}
+			Some(n) => return Err(TokenizerError::UnsupportedOption(format!("normalizer {n}"))),
+		}
+		for key in ["continuing_subword_prefix", "end_of_word_suffix"] {
+			match model.get(key) {
+				None | Some(Value::Null) => {}
+				Some(Value::String(s)) if s.is_empty() => {}
+				Some(v) => {
+					return Err(TokenizerError::UnsupportedOption(format!("model.{key} {v}")))
+				}
+			}
+		}
+		for key in ["ignore_merges", "byte_fallback"] {
+			if model.get(key).and_then(Value::as_bool) == Some(true) {
+				return Err(TokenizerError::UnsupportedOption(format!("model.{key}")));
+			}
+		}
+		let pre = hf_pre_tokenizer(root.get("pre_tokenizer").unwrap_or(&Value::Null))?;
+
+		let vocab = model
+			.get("vocab")
+			.and_then(Value::as_object)
+			.ok_or_else(|| invalid("no object \"model.vocab\"".into()))?;
+		let added = match root.get("added_tokens") {
+			None | Some(Value::Null) => &[][..],
+			Some(v) => v
+				.as_array()
+				.map(Vec::as_slice)
+				.ok_or_else(|| invalid("\"added_tokens\" is not an array".into()))?,
+		};
+		// Dense ids cannot go past the number of entries, which bounds the table.
+		let entries = vocab.len().saturating_add(added.len());
+		let mut by_id: Vec<Option<(String, TokenKind)>> = vec![None; entries];
+		let mut place = |id: u64, token: &str, kind: TokenKind| -> Result<(), TokenizerError> {
+			let slot =
+				usize::try_from(id).ok().and_then(|i| by_id.get_mut(i)).ok_or_else(|| {
+					TokenizerError::BadVocabulary(format!(
+						"id {id} is beyond the {entries} entries"
+					))
+				})?;
+			match slot {
+				Some((existing, old_kind)) if existing.as_str() == token => {
+					// An added token repeating its vocabulary entry takes the added kind.
+					*old_kind = kind;
+				}
+				Some((existing, _)) => {
+					return Err(TokenizerError::BadVocabulary(format!(
+						"id {id} names both {existing:?} and {token:?}"
+					)))
+				}
+				None => *slot = Some((token.to_string(), kind)),
+			}
+			Ok(())
+		};
+		for (token, id) in vocab {
+			let id = id
+				.as_u64()
+				.ok_or_else(|| invalid(format!("model.vocab[{token:?}] is not a token id")))?;
+			place(id, token, TokenKind::Normal)?;
+		}
+		for (i, token) in added.iter().enumerate() {
+			let bad = || invalid(format!("added_tokens[{i}] lacks an id or content"));
+			let id = token.get("id").and_then(Value::as_u64).ok_or_else(bad)?;
+			let content = token.get("content").and_then(Value::as_str).ok_or_else(bad)?;
+			let special = token.get("special").and_then(Value::as_bool).unwrap_or(false);
+			let kind = if special { TokenKind::Control } else { TokenKind::UserDefined };
+			place(id, content, kind)?;
+		}
+		// Added tokens that repeat vocabulary entries leave unused room at the end.
+		while by_id.last().is_some_and(Option::is_none) {
+			by_id.pop();
+		}
+		let mut tokens = Vec::with_capacity(by_id.len());
+		let mut kinds = Vec::with_capacity(by_id.len());
+		for (id, slot) in by_id.into_iter().enumerate() {
+			let (token, kind) =
+				slot.ok_or_else(|| TokenizerError::BadVocabulary(format!("no token has id {id}")))?;
+			tokens.push(token);
+			kinds.push(kind);
+		}
+		if tokens.is_empty() {
+			return Err(TokenizerError::BadVocabularySize(0));
+		}
+
+		let merges = match model.get("merges") {
+			None | Some(Value::Null) => &[][..],
+			Some(v) => v
+				.as_array()
+				.map(Vec::as_slice)
+				.ok_or_else(|| invalid("\"model.merges\" is not an array".into()))?,
+		};
+		let pairs = merges
+			.iter()
+			.enumerate()
+			.map(|(rank, merge)| match merge {
+				Value::String(s) => s.split_once(' ').ok_or_else(|| TokenizerError::BadMerge {
+					rank,
+					merge: s.clone(),
+					reason: "no space",
+				}),
+				Value::Array(pair) => match pair.as_slice() {
+					[Value::String(l), Value::String(r)] => Ok((l.as_str(), r.as_str())),
+					_ => Err(TokenizerError::BadMerge {
+						rank,
+						merge: merge.to_string(),
+						reason: "not a pair of strings",
+					}),
+				},
+				_ => Err(TokenizerError::BadMerge {
+					rank,
+					merge: merge.to_string(),
+					reason: "neither a string nor a pair",
+				}),
+			})
+			.collect::<Result<Vec<_>, _>>()?;
+
+		let mut ids = HashMap::with_capacity(tokens.len());
+		for (id, token) in (0u32..).zip(&tokens) {
+			ids.entry(token.clone()).or_insert(id);
+		}
+		Self::from_parts(tokens, kinds, ids, &pairs, pre)
 	}
 
 	fn token_id_key(&self, gguf: &Gguf, key: &'static str) -> Result<Option<u32>, TokenizerError> {
@@ -536,6 +721,38 @@ impl Tokenizer {
 	/// tokens) become U+FFFD.
 	pub fn decode(&self, ids: &[u32]) -> String {
 		String::from_utf8_lossy(&self.decode_bytes(ids)).into_owned()
+	}
+}
+
+/// The [`PreTokenizer`] a `tokenizer.json` `pre_tokenizer` describes.
+fn hf_pre_tokenizer(value: &serde_json::Value) -> Result<PreTokenizer, TokenizerError> {
+	let unsupported = || TokenizerError::UnsupportedPreTokenizer(value.to_string());
+	fn kind(v: &serde_json::Value) -> Option<&str> {
+		v.get("type").and_then(serde_json::Value::as_str)
+	}
+	let is_byte_level = |v: &serde_json::Value| {
+		kind(v) == Some("ByteLevel")
+			&& v.get("add_prefix_space").and_then(serde_json::Value::as_bool) != Some(true)
+			&& v.get("use_regex").and_then(serde_json::Value::as_bool) != Some(false)
+	};
+	let is_digits = |v: &serde_json::Value| {
+		kind(v) == Some("Digits")
+			&& v.get("individual_digits").and_then(serde_json::Value::as_bool) == Some(true)
+	};
+	if is_byte_level(value) {
+		return Ok(PreTokenizer::Gpt2);
+	}
+	if kind(value) != Some("Sequence") {
+		return Err(unsupported());
+	}
+	let steps =
+		value.get("pretokenizers").and_then(serde_json::Value::as_array).ok_or_else(unsupported)?;
+	match steps.as_slice() {
+		[byte_level] if is_byte_level(byte_level) => Ok(PreTokenizer::Gpt2),
+		[digits, byte_level] if is_digits(digits) && is_byte_level(byte_level) => {
+			Ok(PreTokenizer::SmolLm)
+		}
+		_ => Err(unsupported()),
 	}
 }
 
@@ -744,5 +961,229 @@ mod tests {
 		assert_eq!(t.encode("abc"), [2]);
 		assert_eq!(t.encode("cab"), [2]);
 		assert_eq!(t.decode(&t.encode("a\u{4}b")), "ab");
+	}
+
+	/// `tiny()`'s vocabulary and merges as a Hugging Face `tokenizer.json`, the merges in both
+	/// spellings, the specials both in the vocabulary and in `added_tokens`.
+	fn tiny_json() -> serde_json::Value {
+		let t = tiny();
+		let vocab: serde_json::Map<String, serde_json::Value> = (0..t.vocab_size() as u32)
+			.map(|id| (t.token(id).unwrap().to_string(), id.into()))
+			.collect();
+		serde_json::json!({
+			"version": "1.0",
+			"added_tokens": [
+				{"id": 0, "content": "<|im_start|>", "special": true},
+				{"id": 1, "content": "<|im_end|>", "special": true}
+			],
+			"normalizer": null,
+			"pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": true},
+			"decoder": {"type": "ByteLevel"},
+			"model": {
+				"type": "BPE",
+				"dropout": null,
+				"unk_token": null,
+				"continuing_subword_prefix": null,
+				"end_of_word_suffix": null,
+				"fuse_unk": false,
+				"byte_fallback": false,
+				"vocab": vocab,
+				"merges": ["h e", ["l", "l"], "he ll", ["hell", "o"], "Ġ w", "o r", ["Ġw", "or"], "l d", "Ġwor ld"]
+			}
+		})
+	}
+
+	fn from_json(json: &serde_json::Value) -> Result<Tokenizer, TokenizerError> {
+		Tokenizer::from_hf_tokenizer_json(&json.to_string())
+	}
+
+	const TEXTS: [&str; 6] = [
+		"hello world",
+		"<|im_start|>user\nhello<|im_end|>\n",
+		"  hellhello   worldly  ",
+		"unicode: héllo, 你好, emoji 🦀",
+		"It's 2024; we'll see.",
+		"",
+	];
+
+	#[test]
+	fn reads_a_hugging_face_tokenizer_json() {
+		let t = from_json(&tiny_json()).unwrap();
+		let reference = tiny();
+		assert_eq!(t.vocab_size(), reference.vocab_size());
+		assert_eq!(t.kind(0), Some(TokenKind::Control));
+		assert_eq!(t.kind(2), Some(TokenKind::Normal));
+		assert_eq!(t.bos_id(), None);
+		assert_eq!(t.pre_tokenizer(), PreTokenizer::Gpt2);
+		let id = |s: &str| t.token_id(s).unwrap();
+		assert_eq!(t.encode("hello world"), [id("hello"), id("Ġworld")]);
+		for text in TEXTS {
+			assert_eq!(t.encode(text), reference.encode(text), "{text:?}");
+			assert_eq!(t.decode(&t.encode(text)), text);
+		}
+	}
+
+	#[test]
+	fn the_gguf_and_json_constructors_agree() {
+		let json = tiny_json();
+		let reference = tiny();
+		let mut tokens = Vec::new();
+		let mut types = Vec::new();
+		for id in 0..reference.vocab_size() as u32 {
+			tokens.push(Value::Str(reference.token(id).unwrap().into()));
+			types.push(Value::I32(if id < 2 { 3 } else { 1 }));
+		}
+		let merges: Vec<Value> = json["model"]["merges"]
+			.as_array()
+			.unwrap()
+			.iter()
+			.map(|m| match m {
+				serde_json::Value::String(s) => Value::Str(s.clone()),
+				pair => Value::Str(format!(
+					"{} {}",
+					pair[0].as_str().unwrap(),
+					pair[1].as_str().unwrap()
+				)),
+			})
+			.collect();
+		for (pre_name, pre_json, pre) in [
+			("gpt2", json["pre_tokenizer"].clone(), PreTokenizer::Gpt2),
+			(
+				"smollm",
+				serde_json::json!({"type": "Sequence", "pretokenizers": [
+					{"type": "Digits", "individual_digits": true},
+					{"type": "ByteLevel", "add_prefix_space": false, "use_regex": true}
+				]}),
+				PreTokenizer::SmolLm,
+			),
+		] {
+			let mut w = GgufWriter::new();
+			w.kv("tokenizer.ggml.model", Value::Str("gpt2".into()))
+				.kv("tokenizer.ggml.pre", Value::Str(pre_name.into()))
+				.kv("tokenizer.ggml.tokens", Value::Array(tokens.clone()))
+				.kv("tokenizer.ggml.token_type", Value::Array(types.clone()))
+				.kv("tokenizer.ggml.merges", Value::Array(merges.clone()));
+			let from_gguf = gguf_tokenizer(&w).unwrap();
+			let mut json = json.clone();
+			json["pre_tokenizer"] = pre_json;
+			let from_json = from_json(&json).unwrap();
+			assert_eq!(from_json.pre_tokenizer(), pre);
+			assert_eq!(from_gguf.pre_tokenizer(), pre);
+			for text in TEXTS.iter().chain(&["in 2024, x1 hello12world"]) {
+				assert_eq!(from_json.encode(text), from_gguf.encode(text), "{pre_name} {text:?}");
+			}
+		}
+	}
+
+	#[test]
+	fn added_tokens_may_extend_the_vocabulary() {
+		let mut json = tiny_json();
+		let n = tiny().vocab_size();
+		json["added_tokens"].as_array_mut().unwrap().extend([
+			serde_json::json!({"id": n, "content": "<tool>", "special": false}),
+			serde_json::json!({"id": n + 1, "content": "<|eot|>", "special": true}),
+		]);
+		let t = from_json(&json).unwrap();
+		assert_eq!(t.vocab_size(), n + 2);
+		assert_eq!(t.kind(n as u32), Some(TokenKind::UserDefined));
+		assert_eq!(t.kind(n as u32 + 1), Some(TokenKind::Control));
+		let ids = t.encode("hello<tool>world<|eot|>");
+		assert_eq!(ids[0], t.token_id("hello").unwrap());
+		assert_eq!(ids[1], n as u32);
+		assert_eq!(*ids.last().unwrap(), n as u32 + 1);
+		assert_eq!(t.decode(&ids), "hello<tool>world<|eot|>");
+	}
+
+	#[test]
+	fn hugging_face_tokenizer_errors() {
+		let edit = |f: &dyn Fn(&mut serde_json::Value)| {
+			let mut json = tiny_json();
+			f(&mut json);
+			from_json(&json)
+		};
+		assert!(matches!(
+			Tokenizer::from_hf_tokenizer_json("{"),
+			Err(TokenizerError::InvalidJson(_))
+		));
+		type Edit = fn(&mut serde_json::Value);
+		let invalid: Vec<Edit> = vec![
+			|j| j["model"] = serde_json::Value::Null,
+			|j| {
+				j["model"].as_object_mut().unwrap().remove("type");
+			},
+			|j| j["model"]["vocab"] = serde_json::json!([1]),
+			|j| j["model"]["vocab"]["h"] = serde_json::json!("x"),
+			|j| j["added_tokens"] = serde_json::json!({}),
+			|j| j["added_tokens"][0] = serde_json::json!({"content": "<|im_start|>"}),
+			|j| j["model"]["merges"] = serde_json::json!("h e"),
+		];
+		for f in invalid {
+			assert!(matches!(edit(&f), Err(TokenizerError::InvalidJson(_))));
+		}
+		assert_eq!(
+			edit(&|j| j["model"]["type"] = "WordPiece".into()).unwrap_err(),
+			TokenizerError::UnsupportedModel("WordPiece".into())
+		);
+		let unsupported: Vec<Edit> = vec![
+			|j| j["normalizer"] = serde_json::json!({"type": "NFC"}),
+			|j| j["model"]["continuing_subword_prefix"] = "##".into(),
+			|j| j["model"]["end_of_word_suffix"] = "</w>".into(),
+			|j| j["model"]["ignore_merges"] = true.into(),
+			|j| j["model"]["byte_fallback"] = true.into(),
+		];
+		for f in unsupported {
+			assert!(matches!(edit(&f), Err(TokenizerError::UnsupportedOption(_))));
+		}
+		for pre in [
+			serde_json::Value::Null,
+			serde_json::json!({"type": "Whitespace"}),
+			serde_json::json!({"type": "ByteLevel", "add_prefix_space": true}),
+			serde_json::json!({"type": "ByteLevel", "use_regex": false}),
+			serde_json::json!({"type": "Sequence"}),
+			serde_json::json!({"type": "Sequence", "pretokenizers": [
+				{"type": "Digits", "individual_digits": false}, {"type": "ByteLevel"}
+			]}),
+		] {
+			assert!(matches!(
+				edit(&|j| j["pre_tokenizer"] = pre.clone()),
+				Err(TokenizerError::UnsupportedPreTokenizer(_))
+			));
+		}
+		// Ids: a gap, a clash, one beyond any dense numbering, none at all.
+		let bad_ids: Vec<Edit> = vec![
+			|j| {
+				j["model"]["vocab"].as_object_mut().unwrap().remove("h");
+			},
+			|j| j["added_tokens"][0]["content"] = "<|other|>".into(),
+			|j| j["model"]["vocab"]["h"] = u32::MAX.into(),
+		];
+		for f in bad_ids {
+			assert!(matches!(edit(&f), Err(TokenizerError::BadVocabulary(_))));
+		}
+		assert_eq!(
+			edit(&|j| {
+				j["model"]["vocab"] = serde_json::json!({});
+				j["model"]["merges"] = serde_json::json!([]);
+				j["added_tokens"] = serde_json::json!([]);
+			})
+			.unwrap_err(),
+			TokenizerError::BadVocabularySize(0)
+		);
+		for (merge, reason) in [
+			(serde_json::json!("he"), "no space"),
+			(serde_json::json!(["h", 1]), "not a pair of strings"),
+			(serde_json::json!(["h", "e", "l"]), "not a pair of strings"),
+			(serde_json::json!(7), "neither a string nor a pair"),
+			(serde_json::json!(["q", "z"]), "result is not a token"),
+			(serde_json::json!("xx e"), "left side is not a token"),
+		] {
+			assert!(
+				matches!(
+					edit(&|j| j["model"]["merges"][0] = merge.clone()),
+					Err(TokenizerError::BadMerge { rank: 0, reason: r, .. }) if r == reason
+				),
+				"{merge}"
+			);
+		}
 	}
 }
