@@ -102,35 +102,10 @@ impl LlamaConfig {
 		let context_length = keys.usize("llama.context_length")?;
 
 		let inconsistent = |what: String| Err(ConfigError::Inconsistent(what));
-		if block_count == 0 || embedding_length == 0 || feed_forward_length == 0 {
-			return inconsistent(
-				"block count, embedding and feed-forward lengths must be positive".into(),
-			);
-		}
-		if head_count == 0 || embedding_length % head_count != 0 {
-			return inconsistent(format!(
-				"embedding length {embedding_length} is not a multiple of {head_count} heads"
-			));
-		}
-		if head_count_kv == 0 || head_count % head_count_kv != 0 {
-			return inconsistent(format!(
-				"{head_count} query heads cannot be shared among {head_count_kv} key/value heads"
-			));
-		}
-		let head_dim = embedding_length / head_count;
+		// The shape checks are `validate`'s, once the whole config is read.
+		let head_dim = embedding_length.checked_div(head_count).unwrap_or(0);
 		let rope_dimension_count =
 			keys.opt_usize("llama.rope.dimension_count")?.unwrap_or(head_dim);
-		if rope_dimension_count > head_dim || rope_dimension_count % 2 != 0 {
-			return inconsistent(format!(
-				"RoPE over {rope_dimension_count} dimensions does not fit heads of {head_dim}"
-			));
-		}
-		if !(rope_freq_base.is_finite() && rope_freq_base > 0.0) {
-			return inconsistent(format!("RoPE base {rope_freq_base} is not positive"));
-		}
-		if !(rms_norm_eps.is_finite() && rms_norm_eps > 0.0) {
-			return inconsistent(format!("RMSNorm epsilon {rms_norm_eps} is not positive"));
-		}
 
 		let embedding = gguf.tensor(TOKEN_EMBEDDING);
 		let from_tokens = match gguf.metadata().get("tokenizer.ggml.tokens") {
@@ -171,11 +146,7 @@ impl LlamaConfig {
 				)))
 			}
 		};
-		if vocab_size == 0 {
-			return inconsistent("the vocabulary is empty".into());
-		}
-
-		Ok(Self {
+		let config = Self {
 			block_count,
 			embedding_length,
 			feed_forward_length,
@@ -187,7 +158,9 @@ impl LlamaConfig {
 			context_length,
 			vocab_size,
 			tied_embeddings: gguf.tensor(OUTPUT).is_none(),
-		})
+		};
+		config.validate()?;
+		Ok(config)
 	}
 
 	/// Reads the config of a Hugging Face Model from the text of its `config.json`.
@@ -246,7 +219,7 @@ impl LlamaConfig {
 		Ok(config)
 	}
 
-	/// The checks `from_gguf` makes, for a config built from other sources.
+	/// Checks that the sizes fit together (both constructors end with it).
 	fn validate(&self) -> Result<(), ConfigError> {
 		let inconsistent = |what: String| Err(ConfigError::Inconsistent(what));
 		let Self { block_count, embedding_length, feed_forward_length, head_count, .. } = *self;
