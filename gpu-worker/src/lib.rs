@@ -41,4 +41,5 @@ pub mod jobs;
 pub mod model;
 pub mod net;
 pub mod store;
+pub mod train;
 pub mod worker;

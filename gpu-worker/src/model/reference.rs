@@ -117,6 +117,12 @@ impl Matrix {
 		self.data.get(start..start.checked_add(self.cols)?)
 	}
 
+	/// Row `r` to change, `None` past the last.
+	pub fn row_mut(&mut self, r: usize) -> Option<&mut [f32]> {
+		let start = r.checked_mul(self.cols)?;
+		self.data.get_mut(start..start.checked_add(self.cols)?)
+	}
+
 	/// `self · x` for `x` of length [`Matrix::cols`], rows split across up to `threads` threads.
 	/// A shorter or longer `x` is treated as zero-padded or truncated.
 	pub fn matvec(&self, x: &[f32], threads: usize) -> Vec<f32> {

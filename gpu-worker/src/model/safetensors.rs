@@ -302,6 +302,44 @@ impl SafeTensors {
 }
 
 /// The `N` bytes of a chunk of exactly `N` bytes.
+/// Serializes `f32` tensors `(name, shape, values)` as a `.safetensors` file with `metadata`
+/// under `__metadata__`. The header lists tensors by name (JSON object keys sorted) with data in
+/// the order given, and is padded with spaces to a multiple of 8 bytes, as the format
+/// recommends. The same input always gives the same bytes.
+pub fn write_f32(
+	tensors: &[(String, Vec<usize>, Vec<f32>)],
+	metadata: &BTreeMap<String, String>,
+) -> Vec<u8> {
+	let mut header = serde_json::Map::new();
+	if !metadata.is_empty() {
+		let meta: serde_json::Map<String, serde_json::Value> =
+			metadata.iter().map(|(k, v)| (k.clone(), v.clone().into())).collect();
+		header.insert("__metadata__".into(), meta.into());
+	}
+	let mut offset = 0usize;
+	for (name, shape, values) in tensors {
+		let end = offset.saturating_add(values.len().saturating_mul(4));
+		header.insert(
+			name.clone(),
+			serde_json::json!({ "dtype": "F32", "shape": shape, "data_offsets": [offset, end] }),
+		);
+		offset = end;
+	}
+	let mut json = serde_json::Value::Object(header).to_string().into_bytes();
+	while json.len() % 8 != 0 {
+		json.push(b' ');
+	}
+	let mut out = Vec::with_capacity(8usize.saturating_add(json.len()).saturating_add(offset));
+	out.extend_from_slice(&len_u64(json.len()).to_le_bytes());
+	out.extend_from_slice(&json);
+	for (_, _, values) in tensors {
+		for v in values {
+			out.extend_from_slice(&v.to_le_bytes());
+		}
+	}
+	out
+}
+
 fn array<const N: usize>(chunk: &[u8]) -> [u8; N] {
 	chunk.try_into().unwrap_or([0; N])
 }

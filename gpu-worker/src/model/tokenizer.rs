@@ -591,6 +591,13 @@ impl Tokenizer {
 		}
 	}
 
+	/// Sets the beginning- and end-of-sequence tokens (a tokenizer read from a file sets them
+	/// from its metadata). Ids outside the vocabulary are ignored.
+	pub fn set_special_ids(&mut self, bos: Option<u32>, eos: Option<u32>) {
+		let known = |id: Option<u32>| id.filter(|i| (*i as usize) < self.vocab_size());
+		(self.bos, self.eos) = (known(bos), known(eos));
+	}
+
 	/// How many tokens the vocabulary has.
 	pub fn vocab_size(&self) -> usize {
 		self.tokens.len()

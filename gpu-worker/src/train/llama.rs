@@ -1,0 +1,348 @@
+//! The Llama decoder in burn, for training: the frozen base Model as tensors on a backend, and a
+//! forward pass over a whole sequence (causal attention, no KV cache) with LoRA adapters added to
+//! the projections they target.
+//!
+//! The math is that of [`crate::model::reference`] (which the tests compare it with), batched
+//! over the positions of one sequence:
+//!
+//! ```text
+//! x = token_embd[tokens]                                   [T, D]
+//! for each block:
+//!     h = rms_norm(x) * attn_norm
+//!     q, k, v = h Wq + lora_q(h), h Wk + lora_k(h), h Wv + lora_v(h)
+//!     rope(q), rope(k)                                       (adjacent pairs, as GGUF stores them)
+//!     per head: softmax(q k^T / sqrt(head_dim) + causal mask) v
+//!     x += o Wo + lora_o(o)
+//!     h = rms_norm(x) * ffn_norm
+//!     x += (silu(h Wgate + ..) * (h Wup + ..)) Wdown + ..
+//! logits = rms_norm(x) * output_norm  W_out                 [T, V]
+//! lora_t(h) = (dropout(h) A_t) B_t * alpha / rank
+//! ```
+//!
+//! Base weights are stored transposed (`in × out`), so each projection is one `matmul`. They are
+//! created without `require_grad`, so on an autodiff backend gradients flow through them to the
+//! LoRA parameters but are never computed for them.
+
+use super::{
+	lora::{LoraConfig, Target},
+	TrainError,
+};
+use crate::model::{
+	reference::{Matrix, Weights},
+	LlamaConfig,
+};
+use burn::tensor::{activation, backend::Backend, Int, Tensor, TensorData};
+
+/// Additive attention mask value for future positions (finite, so an all-masked row cannot
+/// produce NaN; no row is all-masked under a causal mask anyway).
+const MASKED: f32 = -1.0e9;
+
+/// One block's frozen weights, projections transposed to `in × out`.
+#[derive(Debug, Clone)]
+struct Block<B: Backend> {
+	attn_norm: Tensor<B, 1>,
+	/// Projections in [`Target::ALL`] order: q, k, v, o, gate, up, down.
+	proj: [Tensor<B, 2>; 7],
+	ffn_norm: Tensor<B, 1>,
+}
+
+/// The frozen base Model on a backend.
+#[derive(Debug, Clone)]
+pub struct BaseModel<B: Backend> {
+	config: LlamaConfig,
+	token_embd: Tensor<B, 2>,
+	/// The output projection transposed, `dim × vocab` (a copy of the embeddings when tied).
+	output_t: Tensor<B, 2>,
+	output_norm: Tensor<B, 1>,
+	blocks: Vec<Block<B>>,
+	/// `cos` and `sin` of the RoPE angles, `[context, rope_dims / 2]`, built once.
+	rope_cos: Tensor<B, 2>,
+	rope_sin: Tensor<B, 2>,
+	device: B::Device,
+}
+
+/// One LoRA pair on a backend: `a` is `in × rank`, `b` is `rank × out` (PEFT's `lora_A` and
+/// `lora_B` weights, transposed).
+#[derive(Debug, Clone)]
+pub struct LoraPair<B: Backend> {
+	/// Down-projection, `in × rank`.
+	pub a: Tensor<B, 2>,
+	/// Up-projection, `rank × out`.
+	pub b: Tensor<B, 2>,
+}
+
+/// The adapters of a whole Model on a backend: per block, one optional pair per target.
+#[derive(Debug, Clone)]
+pub struct LoraTensors<B: Backend> {
+	/// `blocks[n][t]` adapts projection `Target::ALL[t]` of block `n`.
+	pub blocks: Vec<[Option<LoraPair<B>>; 7]>,
+	/// `alpha / rank`.
+	pub scale: f32,
+}
+
+/// Inverted-dropout masks for one forward pass, made by the caller from its seeded stream:
+/// `masks(block, target, rows, cols)` returns `rows × cols` values, each `0` or `1 / (1 - p)`.
+pub trait DropoutMasks {
+	/// The mask for the input of `target` in `block`, or `None` for no dropout.
+	fn mask(&mut self, block: usize, target: Target, rows: usize, cols: usize) -> Option<Vec<f32>>;
+}
+
+impl<B: Backend> BaseModel<B> {
+	/// Moves `weights` (as [`Weights::load`] read them) onto `device`.
+	pub fn new(config: LlamaConfig, weights: &Weights, device: &B::Device) -> Result<Self, TrainError> {
+		let head_dim = config.head_dim();
+		let rope_dims = config.rope_dimension_count;
+		if rope_dims == 0 || rope_dims > head_dim || rope_dims % 2 != 0 {
+			return Err(TrainError::Unsupported(format!(
+				"rope over {rope_dims} of {head_dim} dimensions per head"
+			)));
+		}
+		if config.head_count_kv == 0 || config.head_count % config.head_count_kv != 0 {
+			return Err(TrainError::Unsupported(format!(
+				"{} query heads over {} key/value heads",
+				config.head_count, config.head_count_kv
+			)));
+		}
+		let transposed = |m: &Matrix| -> Tensor<B, 2> {
+			let (rows, cols) = (m.rows(), m.cols());
+			let mut t = vec![0f32; rows.saturating_mul(cols)];
+			for r in 0..rows {
+				if let Some(row) = m.row(r) {
+					for (c, v) in row.iter().enumerate() {
+						if let Some(slot) = t.get_mut(c.saturating_mul(rows).saturating_add(r)) {
+							*slot = *v;
+						}
+					}
+				}
+			}
+			Tensor::from_data(TensorData::new(t, [cols, rows]), device)
+		};
+		let vector =
+			|v: &[f32]| Tensor::<B, 1>::from_data(TensorData::new(v.to_vec(), [v.len()]), device);
+		let blocks = weights
+			.blocks
+			.iter()
+			.map(|b| Block {
+				attn_norm: vector(&b.attn_norm),
+				proj: [
+					transposed(&b.attn_q),
+					transposed(&b.attn_k),
+					transposed(&b.attn_v),
+					transposed(&b.attn_output),
+					transposed(&b.ffn_gate),
+					transposed(&b.ffn_up),
+					transposed(&b.ffn_down),
+				],
+				ffn_norm: vector(&b.ffn_norm),
+			})
+			.collect();
+		let embd = &weights.token_embd;
+		let token_embd = Tensor::from_data(
+			TensorData::new(embd_data(embd), [embd.rows(), embd.cols()]),
+			device,
+		);
+
+		// RoPE tables in f64, like the reference: angle(pos, i) = pos * base^(-2i / rope_dims).
+		let half = rope_dims / 2;
+		let ctx = config.context_length;
+		let (mut cos, mut sin) = (Vec::with_capacity(ctx * half), Vec::with_capacity(ctx * half));
+		for pos in 0..ctx {
+			for i in 0..half {
+				let exponent = -2.0 * i as f64 / rope_dims as f64;
+				let theta = pos as f64 * f64::from(config.rope_freq_base).powf(exponent);
+				let (s, c) = theta.sin_cos();
+				cos.push(c as f32);
+				sin.push(s as f32);
+			}
+		}
+		Ok(Self {
+			output_t: transposed(weights.output_projection()),
+			output_norm: vector(&weights.output_norm),
+			token_embd,
+			blocks,
+			rope_cos: Tensor::from_data(TensorData::new(cos, [ctx, half]), device),
+			rope_sin: Tensor::from_data(TensorData::new(sin, [ctx, half]), device),
+			device: device.clone(),
+			config,
+		})
+	}
+
+	/// The hyperparameters.
+	pub fn config(&self) -> &LlamaConfig {
+		&self.config
+	}
+
+	/// The device the weights live on.
+	pub fn device(&self) -> &B::Device {
+		&self.device
+	}
+
+	/// Next-token logits, `[T, vocab]`, for every position of `tokens` (position 0 first).
+	pub fn forward(
+		&self,
+		tokens: &[u32],
+		lora: Option<&LoraTensors<B>>,
+		mut dropout: Option<&mut dyn DropoutMasks>,
+	) -> Result<Tensor<B, 2>, TrainError> {
+		let c = &self.config;
+		let t = tokens.len();
+		if t == 0 {
+			return Err(TrainError::EmptySequence);
+		}
+		if t > c.context_length {
+			return Err(TrainError::SequenceTooLong { len: t, context: c.context_length });
+		}
+		if let Some(bad) = tokens.iter().find(|tok| (**tok as usize) >= c.vocab_size) {
+			return Err(TrainError::TokenOutOfRange { token: *bad, vocab_size: c.vocab_size });
+		}
+		let ids: Vec<i64> = tokens.iter().map(|tok| i64::from(*tok)).collect();
+		let ids = Tensor::<B, 1, Int>::from_data(TensorData::new(ids, [t]), &self.device);
+		let mut x = self.token_embd.clone().select(0, ids);
+
+		let (heads, kv_heads, head_dim) = (c.head_count, c.head_count_kv, c.head_dim());
+		let group = heads / kv_heads;
+		let scale = 1.0 / (head_dim as f32).sqrt();
+		let mut mask = vec![0f32; t * t];
+		for (i, row) in mask.chunks_exact_mut(t).enumerate() {
+			for v in row.iter_mut().skip(i + 1) {
+				*v = MASKED;
+			}
+		}
+		let mask = Tensor::<B, 2>::from_data(TensorData::new(mask, [t, t]), &self.device)
+			.unsqueeze_dim::<3>(0)
+			.expand([heads, t, t]);
+		let cos = self.rope_cos.clone().narrow(0, 0, t);
+		let sin = self.rope_sin.clone().narrow(0, 0, t);
+
+		for (n, block) in self.blocks.iter().enumerate() {
+			let pairs = lora.and_then(|l| l.blocks.get(n));
+			let lora_scale = lora.map(|l| l.scale).unwrap_or(0.0);
+			let mut project = |input: &Tensor<B, 2>, target: Target| -> Tensor<B, 2> {
+				let i = target.index();
+				let base = input.clone().matmul(block.proj[i].clone());
+				match pairs.and_then(|p| p[i].as_ref()) {
+					None => base,
+					Some(pair) => {
+						let [rows, cols] = input.dims();
+						let masked = match dropout.as_deref_mut().and_then(|d| d.mask(n, target, rows, cols)) {
+							Some(m) => input.clone().mul(Tensor::from_data(
+								TensorData::new(m, [rows, cols]),
+								&self.device,
+							)),
+							None => input.clone(),
+						};
+						base + masked
+							.matmul(pair.a.clone())
+							.matmul(pair.b.clone())
+							.mul_scalar(lora_scale)
+					}
+				}
+			};
+
+			let h = rms_norm(x.clone(), &block.attn_norm, c.rms_norm_eps);
+			let q = project(&h, Target::Q);
+			let k = project(&h, Target::K);
+			let v = project(&h, Target::V);
+			let q = rope(q.reshape([t, heads, head_dim]), &cos, &sin, c.rope_dimension_count);
+			let k = rope(k.reshape([t, kv_heads, head_dim]), &cos, &sin, c.rope_dimension_count);
+			// [heads, T, head_dim]; each key/value head serves `group` query heads in a row.
+			let q = q.swap_dims(0, 1);
+			let expand = |m: Tensor<B, 3>| -> Tensor<B, 3> {
+				m.swap_dims(0, 1)
+					.unsqueeze_dim::<4>(1)
+					.expand([kv_heads, group, t, head_dim])
+					.reshape([heads, t, head_dim])
+			};
+			let k = expand(k);
+			let v = expand(v.reshape([t, kv_heads, head_dim]));
+			let scores = q.matmul(k.swap_dims(1, 2)).mul_scalar(scale) + mask.clone();
+			let mixed = activation::softmax(scores, 2)
+				.matmul(v)
+				.swap_dims(0, 1)
+				.reshape([t, heads * head_dim]);
+			x = x + project(&mixed, Target::O);
+
+			let h = rms_norm(x.clone(), &block.ffn_norm, c.rms_norm_eps);
+			let act = activation::silu(project(&h, Target::Gate)) * project(&h, Target::Up);
+			x = x + project(&act, Target::Down);
+		}
+		let h = rms_norm(x, &self.output_norm, c.rms_norm_eps);
+		Ok(h.matmul(self.output_t.clone()))
+	}
+
+	/// Mean next-token cross-entropy (nats) of `tokens[1..]` given the tokens before each, as a
+	/// one-element tensor (differentiable on an autodiff backend).
+	pub fn loss(
+		&self,
+		tokens: &[u32],
+		lora: Option<&LoraTensors<B>>,
+		dropout: Option<&mut dyn DropoutMasks>,
+	) -> Result<Tensor<B, 1>, TrainError> {
+		let (inputs, targets) = match tokens.split_last() {
+			Some((_, inputs)) if !inputs.is_empty() => (inputs, &tokens[1..]),
+			_ => return Err(TrainError::EmptySequence),
+		};
+		let logits = self.forward(inputs, lora, dropout)?;
+		let t = targets.len();
+		let ids: Vec<i64> = targets.iter().map(|tok| i64::from(*tok)).collect();
+		let ids = Tensor::<B, 2, Int>::from_data(TensorData::new(ids, [t, 1]), &self.device);
+		let picked = activation::log_softmax(logits, 1).gather(1, ids);
+		Ok(picked.mean().neg())
+	}
+}
+
+/// The embedding rows, row-major.
+fn embd_data(m: &Matrix) -> Vec<f32> {
+	(0..m.rows()).flat_map(|r| m.row(r).unwrap_or(&[]).iter().copied()).collect()
+}
+
+/// RMSNorm over the last dimension of `[T, D]`, times `weight`.
+fn rms_norm<B: Backend>(x: Tensor<B, 2>, weight: &Tensor<B, 1>, eps: f32) -> Tensor<B, 2> {
+	let inv = x.clone().powi_scalar(2).mean_dim(1).add_scalar(eps).sqrt().recip();
+	x.mul(inv).mul(weight.clone().unsqueeze_dim::<2>(0))
+}
+
+/// RoPE on `[T, heads, head_dim]` in ggml's normal mode: pairs `(2i, 2i + 1)` of the first
+/// `rope_dims` values rotate by the angle of their position and `i`.
+fn rope<B: Backend>(
+	x: Tensor<B, 3>,
+	cos: &Tensor<B, 2>,
+	sin: &Tensor<B, 2>,
+	rope_dims: usize,
+) -> Tensor<B, 3> {
+	let [t, heads, head_dim] = x.dims();
+	let half = rope_dims / 2;
+	let (rotated, rest) = match rope_dims < head_dim {
+		true => (x.clone().narrow(2, 0, rope_dims), Some(x.narrow(2, rope_dims, head_dim - rope_dims))),
+		false => (x, None),
+	};
+	let pairs = rotated.reshape([t, heads, half, 2]);
+	let x0 = pairs.clone().narrow(3, 0, 1);
+	let x1 = pairs.narrow(3, 1, 1);
+	let cos = cos.clone().reshape([t, 1, half, 1]).expand([t, heads, half, 1]);
+	let sin = sin.clone().reshape([t, 1, half, 1]).expand([t, heads, half, 1]);
+	let out0 = x0.clone().mul(cos.clone()) - x1.clone().mul(sin.clone());
+	let out1 = x0.mul(sin) + x1.mul(cos);
+	let rotated = Tensor::cat(vec![out0, out1], 3).reshape([t, heads, rope_dims]);
+	match rest {
+		Some(rest) => Tensor::cat(vec![rotated, rest], 2),
+		None => rotated,
+	}
+}
+
+/// `[rows, cols]` tensor from row-major host values.
+pub fn tensor2<B: Backend>(values: Vec<f32>, rows: usize, cols: usize, device: &B::Device) -> Tensor<B, 2> {
+	Tensor::from_data(TensorData::new(values, [rows, cols]), device)
+}
+
+/// Host values of a tensor, row-major.
+pub fn host<B: Backend, const D: usize>(t: Tensor<B, D>) -> Result<Vec<f32>, TrainError> {
+	t.into_data().convert::<f32>().into_vec::<f32>().map_err(|e| TrainError::Backend(format!("{e:?}")))
+}
+
+impl LoraConfig {
+	/// `alpha / rank`, the factor LoRA's update is scaled by.
+	pub fn scale(&self) -> f32 {
+		f32::from(self.alpha) / f32::from(self.rank.max(1))
+	}
+}
