@@ -22,6 +22,7 @@ use gpu_worker::{
 	fetch::Fetcher,
 	jobs::{Executors, VerifySnapshotExecutor},
 	store::{ContentHash, DiskStore, ServiceConfig, StoreClient, StoreServer},
+	train,
 	worker::{Config, Worker},
 };
 use std::{
@@ -74,6 +75,11 @@ enum Command {
 		#[arg(required = true)]
 		files: Vec<PathBuf>,
 	},
+	/// Fine-tune a LoRA adapter on local text (the ModelFactory, as a train job runs it).
+	///
+	/// Writes `adapter_model.safetensors` and `adapter_config.json` (PEFT format),
+	/// `report.json` and `loss.png` into `--out`.
+	Train(TrainArgs),
 	/// Print the blake2-256 content hash of a file, as `0x` + 64 hex digits.
 	Hash {
 		/// The file.
@@ -127,7 +133,7 @@ struct ServeArgs {
 	corrupt_results: bool,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
+#[derive(Clone, Copy, Debug, ValueEnum)]
 enum BackendArg {
 	Cpu,
 	Cuda,
@@ -152,6 +158,69 @@ impl From<KindArg> for JobKind {
 	}
 }
 
+#[derive(clap::Args)]
+struct TrainArgs {
+	/// The base Model: a `.gguf` file, or a Hugging Face directory (config.json,
+	/// tokenizer.json, model.safetensors).
+	#[arg(long)]
+	base: PathBuf,
+	/// The text: a directory (one document per file) or a `.jsonl` file (one per line; a
+	/// `{"text": ...}` object or plain text).
+	#[arg(long)]
+	data: PathBuf,
+	/// Where the adapter, report and plot go (created if missing).
+	#[arg(long)]
+	out: PathBuf,
+	/// LoRA rank.
+	#[arg(long, default_value_t = 8)]
+	rank: u16,
+	/// LoRA alpha (the update is scaled by alpha / rank).
+	#[arg(long, default_value_t = 16)]
+	alpha: u16,
+	/// Dropout on the adapted projections' inputs.
+	#[arg(long, default_value_t = 0.05)]
+	dropout: f32,
+	/// Adapted projections: q, k, v, o, gate, up, down.
+	#[arg(long, value_delimiter = ',', default_value = "q,k,v,o")]
+	targets: Vec<String>,
+	/// Peak learning rate.
+	#[arg(long, default_value_t = 1e-3)]
+	lr: f32,
+	/// Warmup steps.
+	#[arg(long, default_value_t = 2)]
+	warmup: u32,
+	/// Optimizer steps.
+	#[arg(long, default_value_t = 20)]
+	steps: u32,
+	/// Examples per micro-batch group.
+	#[arg(long, default_value_t = 1)]
+	batch_size: u16,
+	/// Groups accumulated per step.
+	#[arg(long, default_value_t = 4)]
+	grad_accum: u16,
+	/// Tokens per training window.
+	#[arg(long, default_value_t = 128)]
+	seq_len: u16,
+	/// Documents held out, per thousand.
+	#[arg(long, default_value_t = 100)]
+	heldout_permille: u16,
+	/// Seed for initialization, data order and dropout.
+	#[arg(long, default_value_t = 0)]
+	seed: u64,
+	/// AdamW decoupled weight decay.
+	#[arg(long, default_value_t = 0.0)]
+	weight_decay: f32,
+	/// Gradient clipping norm (0: off).
+	#[arg(long, default_value_t = 1.0)]
+	max_grad_norm: f32,
+	/// Compute backend.
+	#[arg(long, value_enum, default_value_t = BackendArg::Cpu)]
+	backend: BackendArg,
+	/// No progress bar (for logs).
+	#[arg(long)]
+	quiet: bool,
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
 	let cli = Cli::parse();
@@ -162,6 +231,9 @@ async fn main() -> ExitCode {
 		}
 		Command::StorePut { url, files } => store_put(&url, &files).await,
 		Command::Hash { file } => hash(&file),
+		Command::Train(args) => {
+			tokio::task::spawn_blocking(move || train_cli(args)).await.unwrap_or_else(|e| Err(e.into()))
+		}
 		Command::Fetch { locator, expect, output } => fetch(&locator, expect, output).await,
 	};
 	match result {
@@ -279,5 +351,119 @@ async fn fetch(
 		}
 		None => std::io::stdout().write_all(&bytes)?,
 	}
+	Ok(())
+}
+
+/// A progress bar over the steps (and the two evaluations) of a training run.
+struct Progress {
+	bar: Option<indicatif::ProgressBar>,
+}
+
+impl train::TrainHooks for Progress {
+	fn on_step(&mut self, log: &train::trainer::StepLog) {
+		if let Some(bar) = &self.bar {
+			bar.set_message(format!("loss {:.4}  lr {:.2e}", log.loss, log.learning_rate));
+			bar.inc(1);
+		} else {
+			eprintln!("step {} loss {:.4} lr {:.2e}", log.step, log.loss, log.learning_rate);
+		}
+	}
+
+	fn on_eval(&mut self, after: bool, done: usize, total: usize) {
+		if let Some(bar) = &self.bar {
+			let phase = if after { "held-out eval (after)" } else { "held-out eval (before)" };
+			bar.set_message(format!("{phase} {done}/{total}"));
+			bar.tick();
+		}
+	}
+}
+
+fn train_cli(args: TrainArgs) -> Result<(), AnyError> {
+	let targets = args
+		.targets
+		.iter()
+		.map(|t| train::Target::parse(t).ok_or_else(|| format!("unknown target module {t:?}")))
+		.collect::<Result<Vec<_>, _>>()?;
+	let mut targets = targets;
+	targets.sort();
+	targets.dedup();
+	let config = train::TrainConfig {
+		lora: train::LoraConfig { rank: args.rank, alpha: args.alpha, dropout: args.dropout, targets },
+		learning_rate: args.lr,
+		warmup_steps: args.warmup,
+		steps: args.steps,
+		batch_size: args.batch_size,
+		grad_accum: args.grad_accum,
+		seq_len: args.seq_len,
+		heldout_permille: args.heldout_permille,
+		seed: args.seed,
+		adamw: train::optim::AdamWConfig { weight_decay: args.weight_decay, ..Default::default() },
+		max_grad_norm: args.max_grad_norm,
+	};
+	config.validate()?;
+	let started = std::time::Instant::now();
+	let base = train::BaseFiles::open(&args.base)?;
+	eprintln!(
+		"base {}: {} blocks, dim {}, vocab {} (loaded in {:.1} s)",
+		args.base.display(),
+		base.config.block_count,
+		base.config.embedding_length,
+		base.config.vocab_size,
+		started.elapsed().as_secs_f64()
+	);
+	let documents = train::data::read_documents(&args.data)?;
+	let data = train::Dataset::build(documents, &base.tokenizer, usize::from(args.seq_len), args.heldout_permille);
+	eprintln!(
+		"data {}: {} documents, {} training windows ({} tokens), {} held-out windows",
+		args.data.display(),
+		data.documents.len(),
+		data.train.len(),
+		data.train_tokens(),
+		data.heldout.len()
+	);
+	let bar = (!args.quiet).then(|| {
+		let bar = indicatif::ProgressBar::new(u64::from(args.steps));
+		bar.set_style(
+			indicatif::ProgressStyle::with_template("{elapsed_precise} [{bar:30}] step {pos}/{len} {msg}")
+				.unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+				.progress_chars("=> "),
+		);
+		bar
+	});
+	let mut progress = Progress { bar };
+	let base_name = args.base.file_name().and_then(|n| n.to_str()).unwrap_or("base").to_string();
+	let (adapter, report) = match args.backend {
+		BackendArg::Cpu => {
+			let model = base.to_device::<train::CpuTrain>(&Default::default())?;
+			train::train(&model, &data, &config, &mut progress)?
+		}
+		#[cfg(feature = "cuda")]
+		BackendArg::Cuda => {
+			let model = base.to_device::<train::CudaTrain>(&Default::default())?;
+			train::train(&model, &data, &config, &mut progress)?
+		}
+		#[allow(unreachable_patterns)]
+		other => return Err(format!("backend {other:?} is not built in (build with --features cuda)").into()),
+	};
+	if let Some(bar) = &progress.bar {
+		bar.finish_and_clear();
+	}
+	let (weights, _) = adapter.save_peft(&args.out, &base.config, &base_name)?;
+	train::report::write_report(&args.out, &report, &config, &base_name)?;
+	println!(
+		"held-out loss {:.4} -> {:.4} (perplexity {:.2} -> {:.2}) over {} tokens",
+		report.before.loss,
+		report.after.loss,
+		report.before.perplexity,
+		report.after.perplexity,
+		report.after.tokens
+	);
+	println!(
+		"adapter 0x{} ({} parameters) in {} ({:.1} s)",
+		hex::encode(sp_crypto_hashing::blake2_256(&weights)),
+		report.parameters,
+		args.out.display(),
+		report.seconds
+	);
 	Ok(())
 }

@@ -108,3 +108,48 @@ impl Dataset {
 		self.train.iter().map(|e| e.tokens.len().saturating_sub(1)).sum()
 	}
 }
+
+/// A contribution's bytes as training text: a JSON object's `"text"` field when the bytes are
+/// one (the common shape of dataset records), else the bytes as UTF-8 (invalid sequences
+/// replaced).
+pub fn contribution_text(bytes: &[u8]) -> String {
+	if bytes.first() == Some(&b'{') {
+		if let Ok(serde_json::Value::Object(map)) = serde_json::from_slice::<serde_json::Value>(bytes) {
+			if let Some(serde_json::Value::String(text)) = map.get("text") {
+				return text.clone();
+			}
+		}
+	}
+	String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Documents from local files, for the command line: every non-hidden file of a directory
+/// (sorted by name) is one document, and a `.jsonl` file holds one per line. Contribution ids
+/// are positions, hashes the blake2-256 of each document's bytes.
+pub fn read_documents(path: &std::path::Path) -> std::io::Result<Vec<Document>> {
+	let mut raw: Vec<Vec<u8>> = Vec::new();
+	if path.is_dir() {
+		let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(path)?
+			.filter_map(|e| e.ok().map(|e| e.path()))
+			.filter(|p| p.is_file())
+			.filter(|p| !p.file_name().and_then(|n| n.to_str()).unwrap_or(".").starts_with('.'))
+			.collect();
+		files.sort();
+		for file in files {
+			raw.push(std::fs::read(file)?);
+		}
+	} else {
+		let bytes = std::fs::read(path)?;
+		match path.extension().and_then(|e| e.to_str()) {
+			Some("jsonl") => raw.extend(
+				bytes.split(|b| *b == b'\n').filter(|l| !l.iter().all(u8::is_ascii_whitespace)).map(<[u8]>::to_vec),
+			),
+			_ => raw.push(bytes),
+		}
+	}
+	Ok(raw
+		.into_iter()
+		.enumerate()
+		.map(|(i, bytes)| Document { contribution: i as u64, hash: blake2_256(&bytes), text: contribution_text(&bytes) })
+		.collect())
+}

@@ -415,8 +415,8 @@ fn unpermute_rows(m: &[f32], rows: usize, cols: usize, heads: usize) -> Vec<f32>
 	out
 }
 
-/// The inverse of [`unpermute_rows`].
-fn permute_rows(m: &[f32], rows: usize, cols: usize, heads: usize) -> Vec<f32> {
+/// The inverse of [`unpermute_rows`]: Hugging Face row order to GGUF's (adjacent RoPE pairs).
+pub(crate) fn permute_rows(m: &[f32], rows: usize, cols: usize, heads: usize) -> Vec<f32> {
 	let head_dim = rows / heads.max(1);
 	let mut out = vec![0f32; m.len()];
 	for r in 0..rows {

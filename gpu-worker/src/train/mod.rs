@@ -24,8 +24,8 @@ pub mod rng;
 pub mod trainer;
 
 use crate::model::{
-	reference::{ReferenceError, Weights},
-	GgufFile, LlamaConfig, Tokenizer,
+	reference::{BlockWeights, Matrix, ReferenceError, Weights},
+	GgufFile, LlamaConfig, SafeTensors, Tokenizer,
 };
 use std::path::Path;
 
@@ -104,13 +104,87 @@ pub struct BaseFiles {
 }
 
 impl BaseFiles {
-	/// Reads `path` (a `.gguf` file).
+	/// Reads `path`: a `.gguf` file, or a Hugging Face directory ([`BaseFiles::open_hf_dir`]).
 	pub fn open(path: &Path) -> Result<Self, TrainError> {
+		if path.is_dir() {
+			return Self::open_hf_dir(path);
+		}
 		let file = GgufFile::open(path).map_err(ReferenceError::from)?;
 		let config = LlamaConfig::from_gguf(file.gguf()).map_err(ReferenceError::from)?;
 		let tokenizer = Tokenizer::from_gguf(file.gguf())
 			.map_err(|e| TrainError::Unsupported(format!("tokenizer: {e}")))?;
 		let weights = Weights::load(&file, &config)?;
+		Ok(Self { config, tokenizer, weights })
+	}
+
+	/// Reads a Hugging Face checkpoint directory: `config.json`, `tokenizer.json` and
+	/// `model.safetensors` (F32, F16 or BF16). The `q_proj` and `k_proj` rows are permuted to
+	/// GGUF's adjacent-pair RoPE order, which the forward passes here use. The end-of-sequence
+	/// token is the tokenizer's `<|endoftext|>`, `</s>` or `<|im_end|>`, whichever exists.
+	pub fn open_hf_dir(dir: &Path) -> Result<Self, TrainError> {
+		let read = |name: &str| {
+			let path = dir.join(name);
+			std::fs::read(&path).map_err(|e| TrainError::Io(format!("{}: {e}", path.display())))
+		};
+		let text = |name: &str| {
+			read(name).and_then(|b| {
+				String::from_utf8(b).map_err(|e| TrainError::Io(format!("{name}: {e}")))
+			})
+		};
+		let config = LlamaConfig::from_hf_config_json(&text("config.json")?)
+			.map_err(ReferenceError::from)?;
+		let mut tokenizer = Tokenizer::from_hf_tokenizer_json(&text("tokenizer.json")?)
+			.map_err(|e| TrainError::Unsupported(format!("tokenizer: {e}")))?;
+		let eos = ["<|endoftext|>", "</s>", "<|im_end|>"].iter().find_map(|t| tokenizer.token_id(t));
+		tokenizer.set_special_ids(None, eos);
+		let file = SafeTensors::from_bytes(read("model.safetensors")?)
+			.map_err(|e| TrainError::Unsupported(format!("model.safetensors: {e}")))?;
+		let matrix = |name: &str, rows: usize, cols: usize| -> Result<Matrix, TrainError> {
+			let values = file
+				.tensor_f32(name)
+				.map_err(|e| TrainError::Unsupported(format!("{name}: {e}")))?;
+			Matrix::new(rows, cols, values)
+				.ok_or_else(|| TrainError::Unsupported(format!("{name}: not {rows} x {cols}")))
+		};
+		let vector = |name: &str, len: usize| -> Result<Vec<f32>, TrainError> {
+			let v = file.tensor_f32(name).map_err(|e| TrainError::Unsupported(format!("{name}: {e}")))?;
+			match v.len() == len {
+				true => Ok(v),
+				false => Err(TrainError::Unsupported(format!("{name}: {} values, not {len}", v.len()))),
+			}
+		};
+		let (dim, kv, ffn) = (config.embedding_length, config.kv_dim(), config.feed_forward_length);
+		let rope_order = |m: Matrix, heads: usize| -> Result<Matrix, TrainError> {
+			let (rows, cols) = (m.rows(), m.cols());
+			let flat: Vec<f32> = (0..rows).flat_map(|r| m.row(r).unwrap_or(&[]).to_vec()).collect();
+			Matrix::new(rows, cols, lora::permute_rows(&flat, rows, cols, heads))
+				.ok_or_else(|| TrainError::Unsupported("q/k permutation".into()))
+		};
+		let blocks = (0..config.block_count)
+			.map(|n| {
+				let name = |what: &str| format!("model.layers.{n}.{what}.weight");
+				Ok(BlockWeights {
+					attn_norm: vector(&name("input_layernorm"), dim)?,
+					attn_q: rope_order(matrix(&name("self_attn.q_proj"), dim, dim)?, config.head_count)?,
+					attn_k: rope_order(matrix(&name("self_attn.k_proj"), kv, dim)?, config.head_count_kv)?,
+					attn_v: matrix(&name("self_attn.v_proj"), kv, dim)?,
+					attn_output: matrix(&name("self_attn.o_proj"), dim, dim)?,
+					ffn_norm: vector(&name("post_attention_layernorm"), dim)?,
+					ffn_gate: matrix(&name("mlp.gate_proj"), ffn, dim)?,
+					ffn_up: matrix(&name("mlp.up_proj"), ffn, dim)?,
+					ffn_down: matrix(&name("mlp.down_proj"), dim, ffn)?,
+				})
+			})
+			.collect::<Result<Vec<_>, TrainError>>()?;
+		let weights = Weights {
+			token_embd: matrix("model.embed_tokens.weight", config.vocab_size, dim)?,
+			blocks,
+			output_norm: vector("model.norm.weight", dim)?,
+			output: match config.tied_embeddings {
+				true => None,
+				false => Some(matrix("lm_head.weight", config.vocab_size, dim)?),
+			},
+		};
 		Ok(Self { config, tokenizer, weights })
 	}
 
