@@ -20,7 +20,7 @@ use gpu_worker::{
 	api::ApiServer,
 	chain::{self, Backend, Capabilities, JobKind},
 	fetch::Fetcher,
-	jobs::{Executors, VerifySnapshotExecutor},
+	jobs::{Executors, ModelLibrary, TrainBackend, TrainExecutor, VerifySnapshotExecutor},
 	store::{ContentHash, DiskStore, ServiceConfig, StoreClient, StoreServer},
 	train,
 	worker::{Config, Worker},
@@ -30,6 +30,7 @@ use std::{
 	net::SocketAddr,
 	path::{Path, PathBuf},
 	process::ExitCode,
+	sync::Arc,
 	time::Duration,
 };
 
@@ -131,6 +132,26 @@ struct ServeArgs {
 	/// Fault injection for tests: report a wrong (but well-formed) result for every job.
 	#[arg(long, hide = true)]
 	corrupt_results: bool,
+	/// Directory of base Models (`.gguf` files), found by content hash for train jobs.
+	/// Default: `$OPENLEDGER_MODELS`, else `~/.cache/openledger/models`.
+	#[arg(long)]
+	models_dir: Option<PathBuf>,
+	/// Where trained adapters are kept, one directory per adapter hash (PEFT files, report,
+	/// loss plot). Default: `adapters` under the models directory.
+	#[arg(long)]
+	adapters_dir: Option<PathBuf>,
+	/// A content store (http://HOST:PORT) that trained adapters are uploaded to.
+	#[arg(long)]
+	store: Option<String>,
+}
+
+/// The default model directory: `$OPENLEDGER_MODELS` or `~/.cache/openledger/models`.
+fn default_models_dir() -> PathBuf {
+	match std::env::var_os("OPENLEDGER_MODELS") {
+		Some(dir) => PathBuf::from(dir),
+		None => PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+			.join(".cache/openledger/models"),
+	}
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -231,9 +252,9 @@ async fn main() -> ExitCode {
 		}
 		Command::StorePut { url, files } => store_put(&url, &files).await,
 		Command::Hash { file } => hash(&file),
-		Command::Train(args) => {
-			tokio::task::spawn_blocking(move || train_cli(args)).await.unwrap_or_else(|e| Err(e.into()))
-		}
+		Command::Train(args) => tokio::task::spawn_blocking(move || train_cli(args))
+			.await
+			.unwrap_or_else(|e| Err(e.into())),
 		Command::Fetch { locator, expect, output } => fetch(&locator, expect, output).await,
 	};
 	match result {
@@ -271,13 +292,29 @@ async fn serve(
 }
 
 async fn serve_worker(args: ServeArgs) -> Result<(), AnyError> {
-	let backend = match args.backend {
-		BackendArg::Cpu => Backend::Cpu,
-		BackendArg::Cuda => return Err("this build has no CUDA backend; use --backend cpu".into()),
-	};
+	let (backend, train_backend) =
+		match args.backend {
+			BackendArg::Cpu => (Backend::Cpu, TrainBackend::Cpu),
+			#[cfg(feature = "cuda")]
+			BackendArg::Cuda => (Backend::Cuda, TrainBackend::Cuda),
+			#[cfg(not(feature = "cuda"))]
+			BackendArg::Cuda => return Err(
+				"this build has no CUDA backend (build with --features cuda); use --backend cpu"
+					.into(),
+			),
+		};
 	let chain = chain::connect(&args.node, &args.key).await?;
+	let models_dir = args.models_dir.clone().unwrap_or_else(default_models_dir);
+	let adapters_dir = args.adapters_dir.clone().unwrap_or_else(|| models_dir.join("adapters"));
+	let mut trainer =
+		TrainExecutor::new(chain.clone(), Arc::new(ModelLibrary::new(models_dir)), adapters_dir)
+			.with_backend(train_backend);
+	if let Some(url) = &args.store {
+		trainer = trainer.with_store(StoreClient::new(url));
+	}
 	let executors = Executors::new()
 		.with(VerifySnapshotExecutor::new(chain.clone()))
+		.with(trainer)
 		.with_corrupt_results(args.corrupt_results);
 	let kinds: Vec<JobKind> = args.job_kinds.iter().map(|&k| JobKind::from(k)).collect();
 	if let Some(missing) = kinds.iter().find(|&&kind| !executors.runs(kind)) {
@@ -388,7 +425,12 @@ fn train_cli(args: TrainArgs) -> Result<(), AnyError> {
 	targets.sort();
 	targets.dedup();
 	let config = train::TrainConfig {
-		lora: train::LoraConfig { rank: args.rank, alpha: args.alpha, dropout: args.dropout, targets },
+		lora: train::LoraConfig {
+			rank: args.rank,
+			alpha: args.alpha,
+			dropout: args.dropout,
+			targets,
+		},
 		learning_rate: args.lr,
 		warmup_steps: args.warmup,
 		steps: args.steps,
@@ -412,7 +454,12 @@ fn train_cli(args: TrainArgs) -> Result<(), AnyError> {
 		started.elapsed().as_secs_f64()
 	);
 	let documents = train::data::read_documents(&args.data)?;
-	let data = train::Dataset::build(documents, &base.tokenizer, usize::from(args.seq_len), args.heldout_permille);
+	let data = train::Dataset::build(
+		documents,
+		&base.tokenizer,
+		usize::from(args.seq_len),
+		args.heldout_permille,
+	);
 	eprintln!(
 		"data {}: {} documents, {} training windows ({} tokens), {} held-out windows",
 		args.data.display(),
@@ -424,9 +471,11 @@ fn train_cli(args: TrainArgs) -> Result<(), AnyError> {
 	let bar = (!args.quiet).then(|| {
 		let bar = indicatif::ProgressBar::new(u64::from(args.steps));
 		bar.set_style(
-			indicatif::ProgressStyle::with_template("{elapsed_precise} [{bar:30}] step {pos}/{len} {msg}")
-				.unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-				.progress_chars("=> "),
+			indicatif::ProgressStyle::with_template(
+				"{elapsed_precise} [{bar:30}] step {pos}/{len} {msg}",
+			)
+			.unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+			.progress_chars("=> "),
 		);
 		bar
 	});
@@ -443,7 +492,11 @@ fn train_cli(args: TrainArgs) -> Result<(), AnyError> {
 			train::train(&model, &data, &config, &mut progress)?
 		}
 		#[allow(unreachable_patterns)]
-		other => return Err(format!("backend {other:?} is not built in (build with --features cuda)").into()),
+		other => {
+			return Err(
+				format!("backend {other:?} is not built in (build with --features cuda)").into()
+			)
+		}
 	};
 	if let Some(bar) = &progress.bar {
 		bar.finish_and_clear();

@@ -121,6 +121,70 @@ pub struct VerifySnapshotSpec {
 	pub snapshot: u32,
 }
 
+/// LoRA hyperparameters as a train job carries them (pallet-models' `LoraHyperparams`).
+#[derive(Encode, Decode, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LoraHyperparams {
+	/// Adapter rank.
+	pub rank: u16,
+	/// Adapter alpha (the update is scaled by alpha / rank).
+	pub alpha: u16,
+	/// Dropout, per thousand.
+	pub dropout_permille: u16,
+	/// Adapted projections: bit 0 q, 1 k, 2 v, 3 o, 4 gate, 5 up, 6 down.
+	pub targets: u8,
+	/// Peak learning rate in millionths.
+	pub learning_rate_micro: u32,
+	/// Warmup steps.
+	pub warmup_steps: u32,
+	/// Optimizer steps.
+	pub steps: u32,
+	/// Examples per micro-batch group.
+	pub batch_size: u16,
+	/// Groups per step.
+	pub grad_accum: u16,
+	/// Tokens per window.
+	pub seq_len: u16,
+	/// Held-out documents, per thousand.
+	pub heldout_permille: u16,
+	/// Seed of initialization, data order and dropout.
+	pub seed: u64,
+}
+
+/// The spec of a [`JobKind::Train`] job (pallet-models' `TrainSpec`).
+#[derive(Encode, Decode, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TrainSpec {
+	/// The registered base model.
+	pub base: u32,
+	/// blake2-256 of the base model's file.
+	pub base_hash: [u8; 32],
+	/// The Datanet snapshot to train on.
+	pub snapshot: u32,
+	/// Its Merkle root when the job was created.
+	pub snapshot_root: [u8; 32],
+	/// Hyperparameters.
+	pub hyper: LoraHyperparams,
+}
+
+/// The payload of a train job's result (pallet-models' `TrainResult`); the payload hash is
+/// blake2-256 of its encoding.
+#[derive(Encode, Decode, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TrainResult {
+	/// blake2-256 of `adapter_model.safetensors`.
+	pub adapter_hash: [u8; 32],
+	/// blake2-256 of `adapter_config.json`.
+	pub config_hash: [u8; 32],
+	/// Training windows.
+	pub train_examples: u32,
+	/// Held-out windows.
+	pub heldout_examples: u32,
+	/// Held-out loss of the base, nats per token times 10^6.
+	pub heldout_loss_before_micro: u64,
+	/// Held-out loss with the adapter, nats per token times 10^6.
+	pub heldout_loss_after_micro: u64,
+	/// Optimizer steps.
+	pub steps: u32,
+}
+
 /// A pending job assigned to this worker, as the chain holds it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AssignedJob {

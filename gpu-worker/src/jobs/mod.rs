@@ -10,8 +10,10 @@
 //! [`Executors::with_corrupt_results`] is a fault injector for tests of the chain's disagreement
 //! handling: every payload comes out well-formed but wrong.
 
+pub mod train;
 pub mod verify;
 
+pub use train::{ModelLibrary, TrainBackend, TrainExecutor};
 pub use verify::{VerificationReport, VerifySnapshotExecutor};
 
 use crate::chain::types::{AssignedJob, JobKind};

@@ -173,31 +173,54 @@ impl<M: ManifestSource + ?Sized + 'static> VerifySnapshotExecutor<M> {
 
 	/// Fetches every entry, at most `concurrency` at once; outcomes in entry order.
 	async fn fetch_all(&self, manifest: &SnapshotManifest) -> Vec<FetchOutcome> {
-		let slots = Arc::new(Semaphore::new(self.concurrency));
-		let mut tasks = JoinSet::new();
-		for (i, entry) in manifest.entries.iter().enumerate() {
-			// Longer than the registered size is wrong anyway, so little more is read; the
-			// floor leaves room for an error reply (a 404 page) to be read as what it is, a
-			// missing object, rather than as oversized content.
-			let fetcher = self.fetcher.clone().with_max_bytes(entry.size.max(ERROR_BODY_ROOM));
-			let (locator, hash) = (entry.locator.clone(), entry.content_hash);
-			let slots = slots.clone();
-			tasks.spawn(async move {
-				let _slot = slots.acquire_owned().await;
-				(i, FetchOutcome::of(&fetcher.fetch(&locator, hash).await))
-			});
-		}
-		let mut outcomes = vec![FetchOutcome::Missing; manifest.entries.len()];
-		while let Some(done) = tasks.join_next().await {
-			// A fetch task that panicked leaves its entry missing.
-			if let Ok((i, outcome)) = done {
-				if let Some(slot) = outcomes.get_mut(i) {
-					*slot = outcome;
-				}
+		fetch_contents(&self.fetcher, self.concurrency, manifest)
+			.await
+			.iter()
+			.map(FetchOutcome::of)
+			.collect()
+	}
+}
+
+/// Fetches the bytes of every entry of `manifest` through `fetcher`, each checked against its
+/// registered hash, at most `concurrency` at once; results in entry order.
+pub async fn fetch_contents(
+	fetcher: &Fetcher,
+	concurrency: usize,
+	manifest: &SnapshotManifest,
+) -> Vec<Result<Vec<u8>, FetchError>> {
+	let slots = Arc::new(Semaphore::new(concurrency.max(1)));
+	let mut tasks = JoinSet::new();
+	for (i, entry) in manifest.entries.iter().enumerate() {
+		// Longer than the registered size is wrong anyway, so little more is read; the floor
+		// leaves room for an error reply (a 404 page) to be read as what it is, a missing
+		// object, rather than as oversized content.
+		let fetcher = fetcher.clone().with_max_bytes(entry.size.max(ERROR_BODY_ROOM));
+		let (locator, hash) = (entry.locator.clone(), entry.content_hash);
+		let slots = slots.clone();
+		tasks.spawn(async move {
+			let _slot = slots.acquire_owned().await;
+			(i, fetcher.fetch(&locator, hash).await)
+		});
+	}
+	let mut results: Vec<Result<Vec<u8>, FetchError>> = manifest
+		.entries
+		.iter()
+		.map(|e| {
+			Err(FetchError::InvalidLocator {
+				locator: e.locator.clone(),
+				reason: "the fetch did not finish",
+			})
+		})
+		.collect();
+	while let Some(done) = tasks.join_next().await {
+		// A fetch task that panicked leaves its entry missing.
+		if let Ok((i, result)) = done {
+			if let Some(slot) = results.get_mut(i) {
+				*slot = result;
 			}
 		}
-		outcomes
 	}
+	results
 }
 
 #[async_trait]

@@ -114,7 +114,9 @@ impl Dataset {
 /// replaced).
 pub fn contribution_text(bytes: &[u8]) -> String {
 	if bytes.first() == Some(&b'{') {
-		if let Ok(serde_json::Value::Object(map)) = serde_json::from_slice::<serde_json::Value>(bytes) {
+		if let Ok(serde_json::Value::Object(map)) =
+			serde_json::from_slice::<serde_json::Value>(bytes)
+		{
 			if let Some(serde_json::Value::String(text)) = map.get("text") {
 				return text.clone();
 			}
@@ -142,7 +144,10 @@ pub fn read_documents(path: &std::path::Path) -> std::io::Result<Vec<Document>> 
 		let bytes = std::fs::read(path)?;
 		match path.extension().and_then(|e| e.to_str()) {
 			Some("jsonl") => raw.extend(
-				bytes.split(|b| *b == b'\n').filter(|l| !l.iter().all(u8::is_ascii_whitespace)).map(<[u8]>::to_vec),
+				bytes
+					.split(|b| *b == b'\n')
+					.filter(|l| !l.iter().all(u8::is_ascii_whitespace))
+					.map(<[u8]>::to_vec),
 			),
 			_ => raw.push(bytes),
 		}
@@ -150,6 +155,10 @@ pub fn read_documents(path: &std::path::Path) -> std::io::Result<Vec<Document>> 
 	Ok(raw
 		.into_iter()
 		.enumerate()
-		.map(|(i, bytes)| Document { contribution: i as u64, hash: blake2_256(&bytes), text: contribution_text(&bytes) })
+		.map(|(i, bytes)| Document {
+			contribution: i as u64,
+			hash: blake2_256(&bytes),
+			text: contribution_text(&bytes),
+		})
 		.collect())
 }

@@ -89,7 +89,11 @@ pub trait DropoutMasks {
 
 impl<B: Backend> BaseModel<B> {
 	/// Moves `weights` (as [`Weights::load`] read them) onto `device`.
-	pub fn new(config: LlamaConfig, weights: &Weights, device: &B::Device) -> Result<Self, TrainError> {
+	pub fn new(
+		config: LlamaConfig,
+		weights: &Weights,
+		device: &B::Device,
+	) -> Result<Self, TrainError> {
 		let head_dim = config.head_dim();
 		let rope_dims = config.rope_dimension_count;
 		if rope_dims == 0 || rope_dims > head_dim || rope_dims % 2 != 0 {
@@ -137,10 +141,8 @@ impl<B: Backend> BaseModel<B> {
 			})
 			.collect();
 		let embd = &weights.token_embd;
-		let token_embd = Tensor::from_data(
-			TensorData::new(embd_data(embd), [embd.rows(), embd.cols()]),
-			device,
-		);
+		let token_embd =
+			Tensor::from_data(TensorData::new(embd_data(embd), [embd.rows(), embd.cols()]), device);
 
 		// RoPE tables in f64, like the reference: angle(pos, i) = pos * base^(-2i / rope_dims).
 		let half = rope_dims / 2;
@@ -224,7 +226,10 @@ impl<B: Backend> BaseModel<B> {
 					None => base,
 					Some(pair) => {
 						let [rows, cols] = input.dims();
-						let masked = match dropout.as_deref_mut().and_then(|d| d.mask(n, target, rows, cols)) {
+						let masked = match dropout
+							.as_deref_mut()
+							.and_then(|d| d.mask(n, target, rows, cols))
+						{
 							Some(m) => input.clone().mul(Tensor::from_data(
 								TensorData::new(m, [rows, cols]),
 								&self.device,
@@ -313,7 +318,9 @@ fn rope<B: Backend>(
 	let [t, heads, head_dim] = x.dims();
 	let half = rope_dims / 2;
 	let (rotated, rest) = match rope_dims < head_dim {
-		true => (x.clone().narrow(2, 0, rope_dims), Some(x.narrow(2, rope_dims, head_dim - rope_dims))),
+		true => {
+			(x.clone().narrow(2, 0, rope_dims), Some(x.narrow(2, rope_dims, head_dim - rope_dims)))
+		}
 		false => (x, None),
 	};
 	let pairs = rotated.reshape([t, heads, half, 2]);
@@ -331,13 +338,21 @@ fn rope<B: Backend>(
 }
 
 /// `[rows, cols]` tensor from row-major host values.
-pub fn tensor2<B: Backend>(values: Vec<f32>, rows: usize, cols: usize, device: &B::Device) -> Tensor<B, 2> {
+pub fn tensor2<B: Backend>(
+	values: Vec<f32>,
+	rows: usize,
+	cols: usize,
+	device: &B::Device,
+) -> Tensor<B, 2> {
 	Tensor::from_data(TensorData::new(values, [rows, cols]), device)
 }
 
 /// Host values of a tensor, row-major.
 pub fn host<B: Backend, const D: usize>(t: Tensor<B, D>) -> Result<Vec<f32>, TrainError> {
-	t.into_data().convert::<f32>().into_vec::<f32>().map_err(|e| TrainError::Backend(format!("{e:?}")))
+	t.into_data()
+		.convert::<f32>()
+		.into_vec::<f32>()
+		.map_err(|e| TrainError::Backend(format!("{e:?}")))
 }
 
 impl LoraConfig {

@@ -212,12 +212,7 @@ impl Adapter {
 
 	/// Values per parameter count: `rank × (in + out)` over the adapted projections.
 	pub fn parameter_count(&self) -> usize {
-		self.blocks
-			.iter()
-			.flatten()
-			.flatten()
-			.map(|w| w.a.len().saturating_add(w.b.len()))
-			.sum()
+		self.blocks.iter().flatten().flatten().map(|w| w.a.len().saturating_add(w.b.len())).sum()
 	}
 
 	/// The adapter in PEFT's safetensors layout: `(name, shape, values)` per tensor, sorted by
@@ -234,7 +229,11 @@ impl Adapter {
 					target.hf_name()
 				);
 				// lora_A.weight: rank × in, the transpose of a.
-				out.push((format!("{prefix}.lora_A.weight"), vec![rank, w.input], transpose(&w.a, w.input, rank)));
+				out.push((
+					format!("{prefix}.lora_A.weight"),
+					vec![rank, w.input],
+					transpose(&w.a, w.input, rank),
+				));
 				// lora_B.weight: out × rank, the transpose of b, rows back in Hugging Face order.
 				let mut b = transpose(&w.b, rank, w.output);
 				let heads = match target {
@@ -289,12 +288,14 @@ impl Adapter {
 		model: &LlamaConfig,
 		base_model: &str,
 	) -> Result<(Vec<u8>, Vec<u8>), TrainError> {
-		std::fs::create_dir_all(dir).map_err(|e| TrainError::Io(format!("{}: {e}", dir.display())))?;
+		std::fs::create_dir_all(dir)
+			.map_err(|e| TrainError::Io(format!("{}: {e}", dir.display())))?;
 		let tensors = self.to_safetensors(model);
 		let config = self.peft_config_json(base_model).into_bytes();
 		for (name, bytes) in [(ADAPTER_WEIGHTS, &tensors), (ADAPTER_CONFIG, &config)] {
 			let path = dir.join(name);
-			std::fs::write(&path, bytes).map_err(|e| TrainError::Io(format!("{}: {e}", path.display())))?;
+			std::fs::write(&path, bytes)
+				.map_err(|e| TrainError::Io(format!("{}: {e}", path.display())))?;
 		}
 		Ok((tensors, config))
 	}
@@ -308,7 +309,8 @@ impl Adapter {
 		};
 		let config: serde_json::Value = serde_json::from_slice(&read(ADAPTER_CONFIG)?)
 			.map_err(|e| TrainError::InvalidAdapter(format!("adapter_config.json: {e}")))?;
-		let field = |k: &str| config.get(k).ok_or_else(|| TrainError::InvalidAdapter(format!("no {k}")));
+		let field =
+			|k: &str| config.get(k).ok_or_else(|| TrainError::InvalidAdapter(format!("no {k}")));
 		let rank = u16::try_from(field("r")?.as_u64().unwrap_or(0))
 			.map_err(|_| TrainError::InvalidAdapter("r".into()))?;
 		let alpha = u16::try_from(field("lora_alpha")?.as_u64().unwrap_or(0))
@@ -316,7 +318,9 @@ impl Adapter {
 		let dropout = field("lora_dropout")?.as_f64().unwrap_or(0.0) as f32;
 		let targets = field("target_modules")?
 			.as_array()
-			.map(|a| a.iter().filter_map(|v| v.as_str().and_then(Target::parse)).collect::<Vec<_>>())
+			.map(|a| {
+				a.iter().filter_map(|v| v.as_str().and_then(Target::parse)).collect::<Vec<_>>()
+			})
 			.unwrap_or_default();
 		let mut targets = targets;
 		targets.sort();
@@ -336,10 +340,15 @@ impl Adapter {
 					target.hf_name()
 				);
 				let get = |name: String, len: usize| -> Result<Vec<f32>, TrainError> {
-					let v = file.tensor_f32(&name).map_err(|e| TrainError::InvalidAdapter(e.to_string()))?;
+					let v = file
+						.tensor_f32(&name)
+						.map_err(|e| TrainError::InvalidAdapter(e.to_string()))?;
 					match v.len() == len {
 						true => Ok(v),
-						false => Err(TrainError::InvalidAdapter(format!("{name}: {} values, expected {len}", v.len()))),
+						false => Err(TrainError::InvalidAdapter(format!(
+							"{name}: {} values, expected {len}",
+							v.len()
+						))),
 					}
 				};
 				let a_t = get(format!("{prefix}.lora_A.weight"), r * input)?;
@@ -408,7 +417,9 @@ fn unpermute_rows(m: &[f32], rows: usize, cols: usize, heads: usize) -> Vec<f32>
 	let mut out = vec![0f32; m.len()];
 	for r in 0..rows {
 		let hf = gguf_to_hf_row(r, head_dim);
-		if let (Some(src), Some(dst)) = (m.get(r * cols..(r + 1) * cols), out.get_mut(hf * cols..(hf + 1) * cols)) {
+		if let (Some(src), Some(dst)) =
+			(m.get(r * cols..(r + 1) * cols), out.get_mut(hf * cols..(hf + 1) * cols))
+		{
 			dst.copy_from_slice(src);
 		}
 	}
@@ -421,7 +432,9 @@ pub(crate) fn permute_rows(m: &[f32], rows: usize, cols: usize, heads: usize) ->
 	let mut out = vec![0f32; m.len()];
 	for r in 0..rows {
 		let hf = gguf_to_hf_row(r, head_dim);
-		if let (Some(src), Some(dst)) = (m.get(hf * cols..(hf + 1) * cols), out.get_mut(r * cols..(r + 1) * cols)) {
+		if let (Some(src), Some(dst)) =
+			(m.get(hf * cols..(hf + 1) * cols), out.get_mut(r * cols..(r + 1) * cols))
+		{
 			dst.copy_from_slice(src);
 		}
 	}
@@ -437,7 +450,10 @@ mod tests {
 		assert_eq!(Target::parse("q"), Some(Target::Q));
 		assert_eq!(Target::parse("down_proj"), Some(Target::Down));
 		assert_eq!(Target::parse("x"), None);
-		assert_eq!(Target::from_mask(0b1111), Some(vec![Target::Q, Target::K, Target::V, Target::O]));
+		assert_eq!(
+			Target::from_mask(0b1111),
+			Some(vec![Target::Q, Target::K, Target::V, Target::O])
+		);
 		assert_eq!(Target::from_mask(0), None);
 		assert_eq!(Target::from_mask(128), None);
 	}

@@ -135,7 +135,8 @@ impl BaseFiles {
 			.map_err(ReferenceError::from)?;
 		let mut tokenizer = Tokenizer::from_hf_tokenizer_json(&text("tokenizer.json")?)
 			.map_err(|e| TrainError::Unsupported(format!("tokenizer: {e}")))?;
-		let eos = ["<|endoftext|>", "</s>", "<|im_end|>"].iter().find_map(|t| tokenizer.token_id(t));
+		let eos =
+			["<|endoftext|>", "</s>", "<|im_end|>"].iter().find_map(|t| tokenizer.token_id(t));
 		tokenizer.set_special_ids(None, eos);
 		let file = SafeTensors::from_bytes(read("model.safetensors")?)
 			.map_err(|e| TrainError::Unsupported(format!("model.safetensors: {e}")))?;
@@ -147,10 +148,14 @@ impl BaseFiles {
 				.ok_or_else(|| TrainError::Unsupported(format!("{name}: not {rows} x {cols}")))
 		};
 		let vector = |name: &str, len: usize| -> Result<Vec<f32>, TrainError> {
-			let v = file.tensor_f32(name).map_err(|e| TrainError::Unsupported(format!("{name}: {e}")))?;
+			let v = file
+				.tensor_f32(name)
+				.map_err(|e| TrainError::Unsupported(format!("{name}: {e}")))?;
 			match v.len() == len {
 				true => Ok(v),
-				false => Err(TrainError::Unsupported(format!("{name}: {} values, not {len}", v.len()))),
+				false => {
+					Err(TrainError::Unsupported(format!("{name}: {} values, not {len}", v.len())))
+				}
 			}
 		};
 		let (dim, kv, ffn) = (config.embedding_length, config.kv_dim(), config.feed_forward_length);
@@ -165,8 +170,14 @@ impl BaseFiles {
 				let name = |what: &str| format!("model.layers.{n}.{what}.weight");
 				Ok(BlockWeights {
 					attn_norm: vector(&name("input_layernorm"), dim)?,
-					attn_q: rope_order(matrix(&name("self_attn.q_proj"), dim, dim)?, config.head_count)?,
-					attn_k: rope_order(matrix(&name("self_attn.k_proj"), kv, dim)?, config.head_count_kv)?,
+					attn_q: rope_order(
+						matrix(&name("self_attn.q_proj"), dim, dim)?,
+						config.head_count,
+					)?,
+					attn_k: rope_order(
+						matrix(&name("self_attn.k_proj"), kv, dim)?,
+						config.head_count_kv,
+					)?,
 					attn_v: matrix(&name("self_attn.v_proj"), kv, dim)?,
 					attn_output: matrix(&name("self_attn.o_proj"), dim, dim)?,
 					ffn_norm: vector(&name("post_attention_layernorm"), dim)?,

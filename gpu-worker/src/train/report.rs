@@ -152,7 +152,8 @@ pub fn loss_curve_png(report: &TrainReport) -> Result<Vec<u8>, TrainError> {
 	let mut values: Vec<f64> = report.steps.iter().map(|s| f64::from(s.loss)).collect();
 	values.extend([report.before.loss, report.after.loss]);
 	let finite: Vec<f64> = values.into_iter().filter(|v| v.is_finite()).collect();
-	let (mut lo, mut hi) = finite.iter().fold((f64::MAX, f64::MIN), |(l, h), v| (l.min(*v), h.max(*v)));
+	let (mut lo, mut hi) =
+		finite.iter().fold((f64::MAX, f64::MIN), |(l, h), v| (l.min(*v), h.max(*v)));
 	if finite.is_empty() {
 		(lo, hi) = (0.0, 1.0);
 	}
@@ -205,7 +206,12 @@ pub fn loss_curve_png(report: &TrainReport) -> Result<Vec<u8>, TrainError> {
 }
 
 /// Writes `report.json` and `loss.png` into `dir`.
-pub fn write_report(dir: &Path, report: &TrainReport, config: &TrainConfig, base: &str) -> Result<(), TrainError> {
+pub fn write_report(
+	dir: &Path,
+	report: &TrainReport,
+	config: &TrainConfig,
+	base: &str,
+) -> Result<(), TrainError> {
 	let json = serde_json::to_string_pretty(&report_json(report, config, base))
 		.map_err(|e| TrainError::Io(e.to_string()))?;
 	let write = |name: &str, bytes: &[u8]| {

@@ -66,14 +66,18 @@ mod tests {
 
 	#[test]
 	fn streams_are_reproducible_and_seed_dependent() {
-		let a: Vec<u64> = (0..4).map({
-			let mut r = SplitMix64::new(7);
-			move |_| r.next_u64()
-		}).collect();
-		let b: Vec<u64> = (0..4).map({
-			let mut r = SplitMix64::new(7);
-			move |_| r.next_u64()
-		}).collect();
+		let a: Vec<u64> = (0..4)
+			.map({
+				let mut r = SplitMix64::new(7);
+				move |_| r.next_u64()
+			})
+			.collect();
+		let b: Vec<u64> = (0..4)
+			.map({
+				let mut r = SplitMix64::new(7);
+				move |_| r.next_u64()
+			})
+			.collect();
 		assert_eq!(a, b);
 		assert_ne!(SplitMix64::new(8).next_u64(), a[0]);
 		assert_ne!(SplitMix64::derive(7, &[1]).next_u64(), SplitMix64::derive(7, &[2]).next_u64());

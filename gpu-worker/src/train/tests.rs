@@ -43,12 +43,8 @@ fn tiny(seed: u32) -> (LlamaConfig, Weights) {
 			ffn_down: m(dim, ffn),
 		})
 		.collect();
-	let weights = Weights {
-		token_embd: m(vocab, dim),
-		blocks,
-		output_norm: vec![1.0; dim],
-		output: None,
-	};
+	let weights =
+		Weights { token_embd: m(vocab, dim), blocks, output_norm: vec![1.0; dim], output: None };
 	let config = LlamaConfig {
 		block_count: 2,
 		embedding_length: dim,
@@ -156,7 +152,13 @@ struct Recorder {
 }
 
 impl TrainHooks for Recorder {
-	fn on_example(&mut self, step: u32, example: &Example, loss: f32, grads: &[[Option<LoraWeights>; 7]]) {
+	fn on_example(
+		&mut self,
+		step: u32,
+		example: &Example,
+		loss: f32,
+		grads: &[[Option<LoraWeights>; 7]],
+	) {
 		self.examples.push((step, example.contribution, loss, grads.to_vec()));
 	}
 	fn on_step(&mut self, log: &super::trainer::StepLog) {
@@ -173,8 +175,10 @@ fn per_example_gradients_match_finite_differences() {
 	let lora: LoraTensors<B> = lora_tensors(&adapter, &device(), true);
 	let loss = base.loss(&tokens, Some(&lora), None).unwrap();
 	let grads = loss.backward();
-	let analytic_a = super::host(lora.blocks[1][0].as_ref().unwrap().a.grad(&grads).unwrap()).unwrap();
-	let analytic_b = super::host(lora.blocks[0][6].as_ref().unwrap().b.grad(&grads).unwrap()).unwrap();
+	let analytic_a =
+		super::host(lora.blocks[1][0].as_ref().unwrap().a.grad(&grads).unwrap()).unwrap();
+	let analytic_b =
+		super::host(lora.blocks[0][6].as_ref().unwrap().b.grad(&grads).unwrap()).unwrap();
 
 	let loss_with = |adapter: &Adapter| -> f64 {
 		let t: LoraTensors<B> = lora_tensors(adapter, &device(), false);
@@ -204,7 +208,11 @@ fn per_example_gradients_match_finite_differences() {
 fn documents() -> Vec<Document> {
 	(0..12u64)
 		.map(|i| {
-			let text = format!("fact {i}: the {} of item {i} is {}.", ["colour", "size", "shape"][i as usize % 3], i * 7 % 10);
+			let text = format!(
+				"fact {i}: the {} of item {i} is {}.",
+				["colour", "size", "shape"][i as usize % 3],
+				i * 7 % 10
+			);
 			Document { contribution: i, hash: sp_crypto_hashing::blake2_256(text.as_bytes()), text }
 		})
 		.collect()
@@ -212,7 +220,12 @@ fn documents() -> Vec<Document> {
 
 fn train_config(seed: u64) -> TrainConfig {
 	TrainConfig {
-		lora: LoraConfig { rank: 4, alpha: 8, dropout: 0.1, targets: vec![Target::Q, Target::V, Target::Up] },
+		lora: LoraConfig {
+			rank: 4,
+			alpha: 8,
+			dropout: 0.1,
+			targets: vec![Target::Q, Target::V, Target::Up],
+		},
 		learning_rate: 2e-2,
 		warmup_steps: 2,
 		steps: 8,
@@ -239,7 +252,13 @@ fn training_lowers_the_loss_and_is_byte_for_byte_reproducible() {
 	assert_eq!(recorder.steps.len(), 8);
 	// Every example of every step reached the hook, with its own gradients.
 	assert_eq!(recorder.examples.len(), 8 * 4);
-	let first_b: f32 = recorder.examples[0].3.iter().flatten().flatten().map(|g| g.b.iter().map(|v| v.abs()).sum::<f32>()).sum();
+	let first_b: f32 = recorder.examples[0]
+		.3
+		.iter()
+		.flatten()
+		.flatten()
+		.map(|g| g.b.iter().map(|v| v.abs()).sum::<f32>())
+		.sum();
 	assert!(first_b > 0.0);
 	assert_ne!(recorder.examples[0].3, recorder.examples[1].3, "two examples, two gradients");
 	// Training fits the training data: the last steps' loss is below the first's.
@@ -319,9 +338,14 @@ fn the_split_is_by_hash_and_keeps_both_sides() {
 		assert_eq!(held(&a), expected);
 	}
 	// Windows overlap by one token and cover each document's tokens.
-	let doc0: Vec<&Example> = a.train.iter().chain(&a.heldout).filter(|e| e.contribution == 0).collect();
+	let doc0: Vec<&Example> =
+		a.train.iter().chain(&a.heldout).filter(|e| e.contribution == 0).collect();
 	let predicted: usize = doc0.iter().map(|e| e.tokens.len() - 1).sum();
-	assert_eq!(predicted, docs[0].text.len(), "every byte and the end token after the first are predicted");
+	assert_eq!(
+		predicted,
+		docs[0].text.len(),
+		"every byte and the end token after the first are predicted"
+	);
 	// Two documents, a tiny held-out share: still one held out and one trained on.
 	let two = Dataset::build(docs[..2].to_vec(), &tokenizer, 16, 1);
 	assert!(!two.train.is_empty() && !two.heldout.is_empty());

@@ -136,7 +136,14 @@ pub struct TrainReport {
 pub trait TrainHooks {
 	/// After each example's backward pass, with its loss and its own gradients of the LoRA
 	/// parameters (`grads[block][target.index()]`, `a` and `b` laid out as in the adapter).
-	fn on_example(&mut self, _step: u32, _example: &Example, _loss: f32, _grads: &[[Option<LoraWeights>; 7]]) {}
+	fn on_example(
+		&mut self,
+		_step: u32,
+		_example: &Example,
+		_loss: f32,
+		_grads: &[[Option<LoraWeights>; 7]],
+	) {
+	}
 	/// After each optimizer step.
 	fn on_step(&mut self, _log: &StepLog) {}
 	/// After each held-out window is scored; `after` is false before training.
@@ -187,7 +194,11 @@ pub fn evaluate<B: AutodiffBackend>(
 }
 
 /// The adapter's values as constant tensors (no gradients), for evaluation.
-pub fn lora_tensors<B: AutodiffBackend>(adapter: &Adapter, device: &B::Device, track: bool) -> LoraTensors<B> {
+pub fn lora_tensors<B: AutodiffBackend>(
+	adapter: &Adapter,
+	device: &B::Device,
+	track: bool,
+) -> LoraTensors<B> {
 	let rank = usize::from(adapter.config.rank);
 	let blocks = adapter
 		.blocks
@@ -223,7 +234,8 @@ pub fn train<B: AutodiffBackend>(
 	let device = base.device();
 	let mut adapter = Adapter::init(config.lora.clone(), base.config(), config.seed)?;
 
-	let before = evaluate(base, &data.heldout, None, |done| hooks.on_eval(false, done, data.heldout.len()))?;
+	let before =
+		evaluate(base, &data.heldout, None, |done| hooks.on_eval(false, done, data.heldout.len()))?;
 
 	let mut order: Vec<usize> = Vec::new();
 	let mut epoch = 0u64;
@@ -243,7 +255,12 @@ pub fn train<B: AutodiffBackend>(
 			}
 			let Some(example) = order.pop().and_then(|i| data.train.get(i)) else { continue };
 			let lora = lora_tensors::<B>(&adapter, device, true);
-			let mut dropout = SeededDropout { seed: config.seed, step, example: example_no, p: config.lora.dropout };
+			let mut dropout = SeededDropout {
+				seed: config.seed,
+				step,
+				example: example_no,
+				p: config.lora.dropout,
+			};
 			let loss = base.loss(&example.tokens, Some(&lora), Some(&mut dropout))?;
 			let grads = loss.backward();
 			let loss = host(loss.inner())?.first().copied().unwrap_or(f32::NAN);
@@ -260,7 +277,9 @@ pub fn train<B: AutodiffBackend>(
 				}
 			}
 			hooks.on_example(step + 1, example, loss, &example_grads);
-			for (acc, g) in sum.iter_mut().flatten().flatten().zip(example_grads.iter().flatten().flatten()) {
+			for (acc, g) in
+				sum.iter_mut().flatten().flatten().zip(example_grads.iter().flatten().flatten())
+			{
 				add_into(&mut acc.a, &g.a);
 				add_into(&mut acc.b, &g.b);
 			}
@@ -284,9 +303,15 @@ pub fn train<B: AutodiffBackend>(
 				g.a.iter_mut().chain(g.b.iter_mut()).for_each(|v| *v *= clip);
 			}
 		}
-		let params = adapter.blocks.iter_mut().flatten().flatten().zip(sum.iter().flatten().flatten()).flat_map(
-			|(p, g)| [(p.a.as_mut_slice(), g.a.as_slice()), (p.b.as_mut_slice(), g.b.as_slice())],
-		);
+		let params = adapter
+			.blocks
+			.iter_mut()
+			.flatten()
+			.flatten()
+			.zip(sum.iter().flatten().flatten())
+			.flat_map(|(p, g)| {
+				[(p.a.as_mut_slice(), g.a.as_slice()), (p.b.as_mut_slice(), g.b.as_slice())]
+			});
 		optimizer.step(lr, params);
 
 		let log = StepLog {
@@ -302,8 +327,9 @@ pub fn train<B: AutodiffBackend>(
 	}
 
 	let trained = lora_tensors::<B>(&adapter, device, false);
-	let after =
-		evaluate(base, &data.heldout, Some(&trained), |done| hooks.on_eval(true, done, data.heldout.len()))?;
+	let after = evaluate(base, &data.heldout, Some(&trained), |done| {
+		hooks.on_eval(true, done, data.heldout.len())
+	})?;
 	let heldout_documents = {
 		let mut docs: Vec<usize> = data.heldout.iter().map(|e| e.document).collect();
 		docs.dedup();
