@@ -26,7 +26,7 @@ use pallet_datanets::types::{
 
 use super::{
 	genesis, tokenomics, AccountId, Aura, Balance, Balances, Block, BlockNumber, Compute, Datanets,
-	Executive, Grandpa, InherentDataExt, Nonce, Runtime, RuntimeCall, RuntimeGenesisConfig,
+	Executive, Grandpa, InherentDataExt, Models, Nonce, Runtime, RuntimeCall, RuntimeGenesisConfig,
 	SessionKeys, System, TransactionPayment, VERSION,
 };
 
@@ -294,6 +294,35 @@ impl_runtime_apis! {
 		}
 		fn job_results(job: pallet_compute::JobId) -> Vec<(AccountId, sp_core::H256)> {
 			Compute::api_job_results(job)
+		}
+	}
+
+	impl pallet_models::runtime_api::ModelsApi<Block, AccountId, Balance, BlockNumber> for Runtime {
+		fn base_model(
+			base: pallet_models::BaseModelId,
+		) -> Option<pallet_models::BaseModelView<AccountId, Balance, BlockNumber>> {
+			Models::api_base_model(base)
+		}
+		fn model(
+			model: pallet_models::ModelId,
+		) -> Option<pallet_models::ModelView<AccountId, BlockNumber>> {
+			Models::api_model(model)
+		}
+		fn model_version(
+			model: pallet_models::ModelId,
+			version: pallet_models::VersionIndex,
+		) -> Option<pallet_models::ModelVersionView<AccountId, BlockNumber>> {
+			Models::api_model_version(model, version)
+		}
+		fn versions(
+			model: pallet_models::ModelId,
+		) -> Vec<pallet_models::ModelVersionView<AccountId, BlockNumber>> {
+			Models::api_versions(model)
+		}
+		fn pending_finetune(
+			job: pallet_compute::JobId,
+		) -> Option<pallet_models::Finetune<AccountId>> {
+			Models::api_pending_finetune(job)
 		}
 	}
 

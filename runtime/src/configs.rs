@@ -1,4 +1,5 @@
-//! Configuration of the pallets: consensus, the OPEN token, fees, vesting, Datanets, compute.
+//! Configuration of the pallets: consensus, the OPEN token, fees, vesting, Datanets, compute,
+//! models.
 
 use frame_support::{
 	derive_impl,
@@ -26,9 +27,9 @@ use sp_version::RuntimeVersion;
 // `derive_impl` injects RuntimeOrigin, RuntimeCall, RuntimeEvent, RuntimeTask and PalletInfo.
 use super::{
 	tokenomics::{self, EXISTENTIAL_DEPOSIT, MICRO_OPEN, OPEN},
-	AccountId, Aura, Balance, Balances, Block, BlockNumber, Datanets, Hash, Nonce, PalletInfo,
-	Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin,
-	RuntimeTask, System, DAYS, SLOT_DURATION, VERSION,
+	AccountId, Aura, Balance, Balances, Block, BlockNumber, Compute, Datanets, Hash, Models, Nonce,
+	PalletInfo, Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason,
+	RuntimeOrigin, RuntimeTask, System, DAYS, SLOT_DURATION, VERSION,
 };
 
 const NORMAL_DISPATCH_RATIO: Perbill = Perbill::from_percent(75);
@@ -260,6 +261,8 @@ impl pallet_compute::Config for Runtime {
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type SpecCheck = ComputeSpecCheck;
+	/// Models records the adapters its training jobs produce.
+	type Hooks = Models;
 	type Treasury = TreasuryAccount;
 	/// A worker bonds at least 100 OPEN.
 	type MinWorkerStake = ConstU128<{ 100 * OPEN }>;
@@ -283,4 +286,24 @@ impl pallet_compute::Config for Runtime {
 	type SlashMissedFraction = ComputeSlashMissed;
 	type SlashToTreasury = ComputeSlashToTreasury;
 	type WeightInfo = crate::weights::pallet_compute::WeightInfo<Runtime>;
+}
+
+impl pallet_models::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Datanets = Datanets;
+	type Jobs = Compute;
+	/// Registering a base model holds 10 OPEN.
+	type BaseModelDeposit = ConstU128<{ 10 * OPEN }>;
+	type MaxTrainSteps = ConstU32<10_000>;
+	type MaxVersionsPerModel = ConstU32<64>;
+	type MaxPendingFinetunes = ConstU32<1024>;
+	/// Compute's `MaxAssigned`: every worker of a majority is listed.
+	type MaxVersionWorkers = ConstU32<15>;
+	type MaxNameLen = ConstU32<64>;
+	type MaxArchitectureLen = ConstU32<32>;
+	type MaxLicenseLen = ConstU32<64>;
+	/// Hand-estimated until the benchmark CLI generates `weights::pallet_models`.
+	type WeightInfo = pallet_models::weights::SubstrateWeight<Runtime>;
 }

@@ -154,6 +154,7 @@ mod benches {
 		[pallet_balances, Balances]
 		[pallet_datanets, Datanets]
 		[pallet_compute, Compute]
+		[pallet_models, Models]
 	);
 }
 
@@ -208,4 +209,7 @@ mod runtime {
 
 	#[runtime::pallet_index(21)]
 	pub type Compute = pallet_compute;
+
+	#[runtime::pallet_index(22)]
+	pub type Models = pallet_models;
 }

@@ -23,7 +23,7 @@ use sp_runtime::{
 };
 
 use crate::{
-	traits::{JobSpecCheck, JobSpecError},
+	traits::{JobCreator, JobHooks, JobSpecCheck, JobSpecError},
 	BalanceOf, Capabilities, Config, Deadlines, Error, Event, HoldReason, Job, JobId, JobKind,
 	JobOf, JobResult, JobStatus, Jobs, MissedDeadlines, NextJobId, Pallet, Results, SlashReason,
 	WeightInfo, WorkerInfo, WorkerJobs, WorkerStatus, Workers, DEADLINE_PROBES,
@@ -34,8 +34,9 @@ use crate::{
 pub(crate) enum Submitted {
 	/// Stored; other assigned workers have still to report.
 	Recorded,
-	/// The last result: the job was decided on `assigned` results (completed or failed).
-	Settled { assigned: u32 },
+	/// The last result: the job was decided on `assigned` results (completed or failed), and
+	/// the job hook used `hooks`.
+	Settled { assigned: u32, hooks: Weight },
 	/// The last result tied the job, which drew more workers.
 	Escalated,
 }
@@ -253,12 +254,12 @@ impl<T: Config> Pallet<T> {
 
 		if job.assigned.iter().all(|w| Results::<T>::contains_key(id, w)) {
 			let (assigned, round) = (job.assigned.len() as u32, job.escalations);
-			Self::settle(id, job, Settle::AllReported)?;
+			let hooks = Self::settle(id, job, Settle::AllReported)?;
 			let escalated = Jobs::<T>::get(id).is_some_and(|j| j.escalations != round);
 			return Ok(if escalated {
 				Submitted::Escalated
 			} else {
-				Submitted::Settled { assigned }
+				Submitted::Settled { assigned, hooks }
 			});
 		}
 		Ok(Submitted::Recorded)
@@ -364,13 +365,15 @@ impl<T: Config> Pallet<T> {
 
 	/// At the start of block `n`, handles the jobs whose deadline was block `n - 1` (the last
 	/// block that accepted their results): slashes and replaces the workers that did not
-	/// report, or ends the job. Returns the weight used.
+	/// report, or ends the job. Returns the weight used: the jobs' own, plus what the job hooks
+	/// of the jobs that ended used.
 	pub(crate) fn process_deadlines(n: BlockNumberFor<T>) -> Weight {
 		let Some(expired) = n.checked_sub(&One::one()) else {
 			return T::WeightInfo::on_initialize(0);
 		};
 		let ids = Deadlines::<T>::take(expired);
 		let count = ids.len() as u32;
+		let mut hooks = Weight::zero();
 		for id in ids {
 			if let Some(job) = Jobs::<T>::get(id) {
 				if job.is_pending() && job.deadline == expired {
@@ -379,17 +382,28 @@ impl<T: Config> Pallet<T> {
 					let expired = frame_support::storage::with_storage_layer(|| {
 						Self::expire(id, job.clone(), n)
 					});
-					if expired.is_err() {
-						frame_support::defensive!("job expiry failed; refunding the job");
-						let _ = frame_support::storage::with_storage_layer(|| Self::fail(id, job));
-					}
+					let used = match expired {
+						Ok(used) => used,
+						Err(_) => {
+							frame_support::defensive!("job expiry failed; refunding the job");
+							frame_support::storage::with_storage_layer(|| Self::fail(id, job))
+								.unwrap_or_default()
+						}
+					};
+					hooks = hooks.saturating_add(used);
 				}
 			}
 		}
-		T::WeightInfo::on_initialize(count)
+		T::WeightInfo::on_initialize(count).saturating_add(hooks)
 	}
 
-	fn expire(id: JobId, mut job: JobOf<T>, now: BlockNumberFor<T>) -> DispatchResult {
+	/// Slashes and replaces the workers of `id` that missed its deadline, or ends the job.
+	/// Returns the weight the job hook used (zero unless the job ended).
+	fn expire(
+		id: JobId,
+		mut job: JobOf<T>,
+		now: BlockNumberFor<T>,
+	) -> Result<Weight, DispatchError> {
 		let (reported, missed): (Vec<T::AccountId>, Vec<T::AccountId>) =
 			job.assigned.iter().cloned().partition(|w| Results::<T>::contains_key(id, w));
 		if missed.is_empty() {
@@ -449,14 +463,15 @@ impl<T: Config> Pallet<T> {
 			});
 		}
 		Jobs::<T>::insert(id, job);
-		Ok(())
+		Ok(Weight::zero())
 	}
 
 	// ---- Settlement -------------------------------------------------------------------------
 
 	/// Decides a job on its stored results: completes it on a strict majority, else escalates
-	/// (only when every assigned worker reported and rounds remain) or fails it.
-	fn settle(id: JobId, job: JobOf<T>, mode: Settle) -> DispatchResult {
+	/// (only when every assigned worker reported and rounds remain) or fails it. Returns the
+	/// weight the job hook used.
+	fn settle(id: JobId, job: JobOf<T>, mode: Settle) -> Result<Weight, DispatchError> {
 		let mut results: Vec<(T::AccountId, H256)> =
 			Results::<T>::iter_prefix(id).map(|(who, result)| (who, result.payload_hash)).collect();
 		results.sort_by(|a, b| a.0.cmp(&b.0));
@@ -478,12 +493,14 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
+	/// Pays the fee to the majority, slashes the minority and tells the job hook. Returns the
+	/// weight the hook used.
 	fn complete(
 		id: JobId,
 		mut job: JobOf<T>,
 		outcome: H256,
 		results: Vec<(T::AccountId, H256)>,
-	) -> DispatchResult {
+	) -> Result<Weight, DispatchError> {
 		let (majority, minority): (Vec<_>, Vec<_>) =
 			results.into_iter().partition(|(_, hash)| *hash == outcome);
 		let majority: Vec<T::AccountId> = majority.into_iter().map(|(who, _)| who).collect();
@@ -497,11 +514,27 @@ impl<T: Config> Pallet<T> {
 			Self::pay_out(HoldReason::WorkerStake, &loser, to_majority, &mut paid)?;
 		}
 
+		// `results` is in account order, so the payload is the first majority worker's.
+		let payload = majority
+			.first()
+			.and_then(|first| Results::<T>::get(id, first))
+			.map(|result| result.payload)
+			.unwrap_or_default();
+		let hooks = T::Hooks::on_completed(
+			id,
+			&job.requester,
+			job.kind,
+			&job.spec,
+			outcome,
+			&payload,
+			&majority,
+		);
+
 		job.status = JobStatus::Completed;
 		job.outcome = Some(outcome);
 		Self::finish(id, job);
 		Self::deposit_event(Event::JobCompleted { job: id, outcome, paid });
-		Ok(())
+		Ok(hooks)
 	}
 
 	/// Moves `amount`, held from `from` under `reason`, to the accounts in `paid` in equal
@@ -531,7 +564,9 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	fn escalate(id: JobId, mut job: JobOf<T>) -> DispatchResult {
+	/// Draws more workers for a tied job and moves its deadline, or fails it when none can be
+	/// had. Returns the weight the job hook used (zero unless the job failed).
+	fn escalate(id: JobId, mut job: JobOf<T>) -> Result<Weight, DispatchError> {
 		let round = job.escalations.saturating_add(1);
 		let room = T::MaxAssigned::get().saturating_sub(job.assigned.len() as u32);
 		let want = u32::from(job.replication).min(room);
@@ -552,10 +587,11 @@ impl<T: Config> Pallet<T> {
 		job.deadline = deadline;
 		Jobs::<T>::insert(id, job);
 		Self::deposit_event(Event::JobEscalated { job: id, added, deadline });
-		Ok(())
+		Ok(Weight::zero())
 	}
 
-	fn fail(id: JobId, mut job: JobOf<T>) -> DispatchResult {
+	/// Refunds the fee and tells the job hook. Returns the weight the hook used.
+	fn fail(id: JobId, mut job: JobOf<T>) -> Result<Weight, DispatchError> {
 		let refunded = if job.fee.is_zero() {
 			job.fee
 		} else {
@@ -566,10 +602,11 @@ impl<T: Config> Pallet<T> {
 				Precision::Exact,
 			)?
 		};
+		let hooks = T::Hooks::on_failed(id, &job.requester, job.kind, &job.spec);
 		job.status = JobStatus::Failed;
 		Self::finish(id, job);
 		Self::deposit_event(Event::JobFailed { job: id, refunded });
-		Ok(())
+		Ok(hooks)
 	}
 
 	/// Stores a settled job and removes what only a pending job needs: its place in its workers'
@@ -648,5 +685,61 @@ impl<T: Config> Pallet<T> {
 			Self::deposit_event(Event::WorkerUnbonding { worker: worker.clone(), until });
 		}
 		Ok((amount, amount.saturating_sub(to_treasury)))
+	}
+}
+
+impl<T: Config> JobCreator<T::AccountId, BalanceOf<T>, BlockNumberFor<T>> for Pallet<T> {
+	fn create_job(
+		requester: T::AccountId,
+		kind: JobKind,
+		spec: Vec<u8>,
+		fee: BalanceOf<T>,
+		replication: u8,
+		timeout: BlockNumberFor<T>,
+	) -> Result<JobId, DispatchError> {
+		// Its own storage layer: a refused job leaves nothing behind even outside a call.
+		frame_support::storage::with_storage_layer(|| {
+			Self::do_create_job(requester, kind, spec, fee, replication, timeout)
+		})
+	}
+
+	fn create_job_weight() -> Weight {
+		T::WeightInfo::create_job()
+	}
+
+	#[cfg(feature = "runtime-benchmarks")]
+	fn benchmark_register_workers(n: u32) -> Result<u32, DispatchError> {
+		use frame_support::traits::fungible::Mutate;
+		let room = T::MaxWorkers::get().saturating_sub(Workers::<T>::count());
+		let stake = T::MinWorkerStake::get();
+		let funds =
+			stake.saturating_mul(2u32.into()).saturating_add(T::Currency::minimum_balance());
+		let capabilities = Capabilities {
+			backend: crate::Backend::Cuda,
+			gpu_memory_mib: u32::MAX,
+			max_resident_adapters: u32::MAX,
+			job_kinds: JobKind::all_bits(),
+		};
+		let mut index = 0u32;
+		let mut added = 0u32;
+		while added < n.min(room) {
+			let who: T::AccountId =
+				frame_benchmarking::account("compute-benchmark-worker", index, 0);
+			index = index.saturating_add(1);
+			if Workers::<T>::contains_key(&who) {
+				continue;
+			}
+			T::Currency::set_balance(&who, funds);
+			Self::do_register_worker(who, stake, capabilities)?;
+			added = added.saturating_add(1);
+		}
+		Ok(Workers::<T>::count())
+	}
+
+	#[cfg(feature = "runtime-benchmarks")]
+	fn benchmark_job_terms() -> (BalanceOf<T>, u8, BlockNumberFor<T>) {
+		let workers = u8::try_from(Workers::<T>::count()).unwrap_or(u8::MAX);
+		let replication = T::MaxReplication::get().min(workers).max(1);
+		(T::MinJobFee::get(), replication, T::MaxTimeout::get())
 	}
 }

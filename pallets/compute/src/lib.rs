@@ -31,6 +31,14 @@
 //! 5. A worker [`unregister`](Pallet::unregister)s, waits [`Config::UnbondingPeriod`], finishes
 //!    (or is replaced on) the jobs it holds and [`withdraw_stake`](Pallet::withdraw_stake)s.
 //!
+//! Other pallets create jobs for their callers through [`traits::JobCreator`] (implemented by
+//! [`Pallet`]) and hear how each job ended through [`Config::Hooks`] ([`traits::JobHooks`]):
+//! on completion with the agreed hash, the majority and the first majority worker's payload, on
+//! failure after the refund. The hook runs inside the settling call or block, before the job's
+//! results are cleared; its [`traits::JobHooks::max_weight`] is part of `submit_result`'s
+//! declared weight, and what it used is added to the settling call's and `on_initialize`'s
+//! actual weight.
+//!
 //! The node and dApps read the pallet through the [`runtime_api::ComputeApi`] runtime API.
 //!
 //! ## Rules worth knowing
@@ -77,7 +85,7 @@ pub const DEADLINE_PROBES: u32 = 8;
 #[frame_support::pallet]
 pub mod pallet {
 	use super::*;
-	use crate::traits::JobSpecCheck;
+	use crate::traits::{JobHooks, JobSpecCheck};
 	use alloc::vec::Vec;
 	use frame_support::{
 		dispatch::PostDispatchInfo,
@@ -119,6 +127,10 @@ pub mod pallet {
 
 		/// Checks job specs against the rest of the runtime (for example that a snapshot exists).
 		type SpecCheck: JobSpecCheck;
+
+		/// Told when a job completes or fails, so that the pallet behind the job can act on its
+		/// result. Its [`JobHooks::max_weight`] is charged wherever a job may settle.
+		type Hooks: JobHooks<Self::AccountId>;
 
 		/// Receives slashed stake (all of a missed-deadline slash, [`Config::SlashToTreasury`] of
 		/// a disagreement slash).
@@ -342,6 +354,8 @@ pub mod pallet {
 
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		/// Ends or reassigns the jobs whose deadline was the previous block. The weight covers
+		/// them and whatever their job hooks used.
 		fn on_initialize(n: BlockNumberFor<T>) -> Weight {
 			Self::process_deadlines(n)
 		}
@@ -460,6 +474,7 @@ pub mod pallet {
 		#[pallet::weight(
 			T::WeightInfo::submit_result_settle(T::MaxAssigned::get())
 				.max(T::WeightInfo::submit_result_escalate())
+				.saturating_add(T::Hooks::max_weight())
 		)]
 		pub fn submit_result(
 			origin: OriginFor<T>,
@@ -471,8 +486,8 @@ pub mod pallet {
 			// Most results only record themselves; the last one pays for what it settled.
 			let actual = match Self::do_submit_result(worker, job, payload_hash, payload)? {
 				crate::impls::Submitted::Recorded => T::WeightInfo::submit_result_record(),
-				crate::impls::Submitted::Settled { assigned } => {
-					T::WeightInfo::submit_result_settle(assigned)
+				crate::impls::Submitted::Settled { assigned, hooks } => {
+					T::WeightInfo::submit_result_settle(assigned).saturating_add(hooks)
 				}
 				crate::impls::Submitted::Escalated => T::WeightInfo::submit_result_escalate(),
 			};

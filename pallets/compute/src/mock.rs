@@ -1,18 +1,20 @@
 //! A test runtime: System, Balances and Compute with small limits, a spec check that knows
-//! snapshots 0 to 9, and helpers to move between blocks.
+//! snapshots 0 to 9, a job hook that records its calls, and helpers to move between blocks.
 
 #![allow(clippy::arithmetic_side_effects, clippy::expect_used, clippy::unwrap_used)]
 
 use crate as pallet_compute;
 use crate::{
-	traits::{JobSpecCheck, JobSpecError},
-	JobKind, VerifySnapshotSpec,
+	traits::{JobHooks, JobSpecCheck, JobSpecError},
+	JobId, JobKind, VerifySnapshotSpec,
 };
 use codec::Decode;
 use frame_support::{
 	derive_impl, parameter_types,
 	traits::{ConstU32, ConstU64, ConstU8, Hooks},
+	weights::Weight,
 };
+use sp_core::H256;
 use sp_runtime::{BuildStorage, Perbill};
 
 type Block = frame_system::mocking::MockBlock<Test>;
@@ -92,6 +94,72 @@ impl JobSpecCheck for MockSpecCheck {
 	}
 }
 
+/// One call of the job hook, as [`RecordingHooks`] saw it.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub enum HookCall {
+	Completed {
+		job: JobId,
+		requester: AccountId,
+		kind: JobKind,
+		spec: Vec<u8>,
+		outcome: H256,
+		payload: Vec<u8>,
+		workers: Vec<AccountId>,
+	},
+	Failed {
+		job: JobId,
+		requester: AccountId,
+		kind: JobKind,
+		spec: Vec<u8>,
+	},
+}
+
+/// What each hook call reports it used; also its `max_weight`.
+pub const HOOK_WEIGHT: Weight = Weight::from_parts(7_000_000, 0);
+
+parameter_types! {
+	/// The job hook's calls so far, oldest first.
+	pub static HookCalls: Vec<HookCall> = Vec::new();
+}
+
+/// A job hook that records its calls in [`HookCalls`].
+pub struct RecordingHooks;
+impl JobHooks<AccountId> for RecordingHooks {
+	fn on_completed(
+		job: JobId,
+		requester: &AccountId,
+		kind: JobKind,
+		spec: &[u8],
+		outcome: H256,
+		payload: &[u8],
+		workers: &[AccountId],
+	) -> Weight {
+		HookCalls::mutate(|calls| {
+			calls.push(HookCall::Completed {
+				job,
+				requester: *requester,
+				kind,
+				spec: spec.to_vec(),
+				outcome,
+				payload: payload.to_vec(),
+				workers: workers.to_vec(),
+			})
+		});
+		HOOK_WEIGHT
+	}
+
+	fn on_failed(job: JobId, requester: &AccountId, kind: JobKind, spec: &[u8]) -> Weight {
+		HookCalls::mutate(|calls| {
+			calls.push(HookCall::Failed { job, requester: *requester, kind, spec: spec.to_vec() })
+		});
+		HOOK_WEIGHT
+	}
+
+	fn max_weight() -> Weight {
+		HOOK_WEIGHT
+	}
+}
+
 parameter_types! {
 	/// 10% of the stake for disagreeing.
 	pub const SlashDisagree: Perbill = Perbill::from_percent(10);
@@ -106,6 +174,7 @@ impl pallet_compute::Config for Test {
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type SpecCheck = MockSpecCheck;
+	type Hooks = RecordingHooks;
 	type Treasury = TreasuryAccount;
 	type MinWorkerStake = ConstU64<MIN_STAKE>;
 	type MinJobFee = ConstU64<MIN_FEE>;
@@ -148,6 +217,7 @@ pub fn run(test: impl FnOnce()) {
 	new_test_ext().execute_with(|| {
 		ExistentialDeposit::set(1);
 		TreasuryAccount::set(TREASURY);
+		HookCalls::set(Vec::new());
 		test();
 		Compute::do_try_state().expect("invariants hold after the test");
 	});

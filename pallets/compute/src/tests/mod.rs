@@ -11,6 +11,7 @@
 
 mod assignment;
 mod deadlines;
+mod hooks;
 mod invariants;
 mod issuance;
 mod jobs;
