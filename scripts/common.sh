@@ -8,6 +8,9 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/openledger/target}"
 export WASM_BUILD_WORKSPACE_HINT="${WASM_BUILD_WORKSPACE_HINT:-$ROOT}"
 NODE_BIN="$CARGO_TARGET_DIR/release/openledger-node"
 WORKER_BIN="$CARGO_TARGET_DIR/release/gpu-worker"
+# Base Models (scripts/fetch-model.sh puts SmolLM2 here; workers find them by content hash).
+MODELS_DIR="${OPENLEDGER_MODELS:-$HOME/.cache/openledger/models}"
+MODEL_FILE="SmolLM2-135M-Instruct.Q4_1.gguf"
 
 log() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }

@@ -4,12 +4,15 @@
 # until Ctrl-C. Once blocks are finalized it seeds a demo Datanet from
 # scripts/data/wallet-risk-notes.jsonl (uploaded to the store, contributed, accepted,
 # snapshotted), has the worker verify the snapshot as an on-chain job (dispatched by the node's
-# off-chain worker, result signed and posted back, fee paid), and prints the RPC address and a
-# Polkadot.js Apps link.
+# off-chain worker, result signed and posted back, fee paid), fine-tunes a LoRA adapter of the
+# SmolLM2-135M base model on the snapshot (a train job: the worker trains on CPU, uploads the
+# PEFT adapter to the store, and the chain records the model version with its lineage), and
+# prints the RPC address and a Polkadot.js Apps link.
 #
 #   ./scripts/dev.sh                       # run until Ctrl-C
 #   ./scripts/dev.sh --until-finalized 5   # stop by itself once block 5 is finalized (after the flow)
-#   ./scripts/dev.sh --no-seed             # skip the demo Datanet and the job
+#   ./scripts/dev.sh --no-seed             # skip the demo Datanet and the jobs
+#   FINETUNE_STEPS=20 ./scripts/dev.sh     # a longer fine-tune (default 8 steps)
 #   RPC_PORT=9955 STORE_PORT=8095 WORKER_PORT=8096 ./scripts/dev.sh   # other ports (9944, 8090, 8091)
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
@@ -20,7 +23,7 @@ while [ $# -gt 0 ]; do
 	case "$1" in
 		--until-finalized) until_finalized="${2:?--until-finalized needs a block number}"; shift 2 ;;
 		--no-seed) seed=0; shift ;;
-		-h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+		-h|--help) sed -n '2,17p' "$0"; exit 0 ;;
 		*) die "unknown argument: $1 (see --help)" ;;
 	esac
 done
@@ -57,8 +60,11 @@ for _ in $(seq 1 100); do
 	sleep 0.2
 done
 log "starting a CPU gpu-worker (//Bob) on 127.0.0.1:$WORKER_PORT, attached to the node"
+"$ROOT/scripts/fetch-model.sh" >/dev/null || log "the SmolLM2 model could not be fetched; the fine-tune is skipped"
 "$WORKER_BIN" serve --node "ws://127.0.0.1:$RPC_PORT" --key //Bob \
-	--listen "127.0.0.1:$WORKER_PORT" >"$BASE/worker.log" 2>&1 &
+	--listen "127.0.0.1:$WORKER_PORT" --job-kinds verify-snapshot,train \
+	--models-dir "$MODELS_DIR" --adapters-dir "$BASE/adapters" \
+	--store "http://127.0.0.1:$STORE_PORT" >"$BASE/worker.log" 2>&1 &
 WORKER_PID=$!
 for _ in $(seq 1 100); do
 	grep -q "listening on" "$BASE/worker.log" 2>/dev/null && break
@@ -68,6 +74,7 @@ done
 
 datanet_info="(skipped: --no-seed)"
 job_info="(skipped: --no-seed)"
+finetune_info="(skipped: --no-seed)"
 if [ "$seed" = 1 ]; then
 	ensure_js_deps
 	log "seeding the demo Datanet from scripts/data/wallet-risk-notes.jsonl"
@@ -76,6 +83,14 @@ if [ "$seed" = 1 ]; then
 	log "verifying snapshot $snapshot_id on the gpu-worker (an on-chain job)"
 	job_info="$(node "$ROOT/scripts/e2e/run-jobs.mjs" "ws://127.0.0.1:$RPC_PORT" "$snapshot_id" --jobs 1 | head -n 1)" \
 		|| { tail -n 20 "$BASE/worker.log"; die "the verification job did not complete"; }
+	if [ -f "$MODELS_DIR/$MODEL_FILE" ]; then
+		log "fine-tuning SmolLM2-135M on snapshot $snapshot_id (a train job on the gpu-worker, CPU)"
+		finetune_info="$(node "$ROOT/scripts/e2e/run-finetune.mjs" "ws://127.0.0.1:$RPC_PORT" "$snapshot_id" \
+			"$MODELS_DIR/$MODEL_FILE" --steps "${FINETUNE_STEPS:-8}")" \
+			|| { tail -n 20 "$BASE/worker.log"; die "the fine-tune did not complete"; }
+	else
+		finetune_info="(skipped: $MODELS_DIR/$MODEL_FILE not found; run scripts/fetch-model.sh)"
+	fi
 fi
 
 cat <<INFO
@@ -87,6 +102,8 @@ cat <<INFO
   Demo Datanet:           $datanet_info
   GPU worker (//Bob):     http://127.0.0.1:$WORKER_PORT (JSON-RPC: worker_info, worker_status), log $BASE/worker.log
   Snapshot verification:  $job_info
+  Fine-tune (LoRA):       $finetune_info
+  Adapters:               $BASE/adapters/0x<adapter hash>/ (adapter_model.safetensors, adapter_config.json, report.json, loss.png)
   Node log:               $BASE/node.log
   Dev accounts:           //Alice (sudo, validator) ... //Ferdie; Eve and Ferdie hold vested team OPEN.
 
