@@ -27,26 +27,40 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
 	let args: Vec<String> = std::env::args().skip(1).collect();
-	let opt = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
-	let path = args.first().filter(|a| !a.starts_with("--")).map(PathBuf::from).unwrap_or_else(|| {
-		PathBuf::from(std::env::var("HOME").unwrap_or_default())
-			.join(".cache/openledger/models/SmolLM2-135M-Instruct.Q4_1.gguf")
-	});
-	let seqs: Vec<usize> = opt("--seq").unwrap_or_else(|| "64,128".into()).split(',').map(|s| s.parse()).collect::<Result<_, _>>()?;
+	let opt =
+		|name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
+	let path =
+		args.first().filter(|a| !a.starts_with("--")).map(PathBuf::from).unwrap_or_else(|| {
+			PathBuf::from(std::env::var("HOME").unwrap_or_default())
+				.join(".cache/openledger/models/SmolLM2-135M-Instruct.Q4_1.gguf")
+		});
+	let seqs: Vec<usize> = opt("--seq")
+		.unwrap_or_else(|| "64,128".into())
+		.split(',')
+		.map(|s| s.parse())
+		.collect::<Result<_, _>>()?;
 	let repeat: usize = opt("--repeat").map(|r| r.parse()).transpose()?.unwrap_or(3);
 	let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
 
 	let base = BaseFiles::open(&path)?;
 	let model = base.to_device::<CpuTrain>(&Default::default())?;
 	let mut reference = ReferenceModel::load(&GgufFile::open(&path)?)?;
-	let lora = LoraConfig { rank: 8, alpha: 16, dropout: 0.0, targets: vec![Target::Q, Target::K, Target::V, Target::O] };
+	let lora = LoraConfig {
+		rank: 8,
+		alpha: 16,
+		dropout: 0.0,
+		targets: vec![Target::Q, Target::K, Target::V, Target::O],
+	};
 	let adapter = Adapter::init(lora.clone(), &base.config, 1)?;
-	let text = "The keeper of the northern lighthouse wrote in her log every evening: the wind, the \
+	let text =
+		"The keeper of the northern lighthouse wrote in her log every evening: the wind, the \
 		ships that passed, the colour of the sea, and the names of the birds that rested on the rail. "
-		.repeat(20);
+			.repeat(20);
 	let all_tokens = base.tokenizer.encode(&text);
 
-	println!("SmolLM2-135M-Instruct (Q4_1 dequantized to f32), {threads} threads, median of {repeat}\n");
+	println!(
+		"SmolLM2-135M-Instruct (Q4_1 dequantized to f32), {threads} threads, median of {repeat}\n"
+	);
 	println!("| tokens | reference forward (tok/s) | burn forward (tok/s) | LoRA fwd+bwd, 1 example (tok/s) |");
 	println!("|---:|---:|---:|---:|");
 	for &seq in &seqs {
@@ -80,7 +94,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 	// A whole run: 24 documents, 10 steps of 4 examples, held-out eval before and after.
 	let documents: Vec<Document> = (0..24u64)
 		.map(|i| {
-			let text = format!("Log {i}: at {} o'clock the keeper saw {} ships and a {} sea.", i % 12 + 1, i * 3 % 7, ["grey", "green", "calm"][i as usize % 3]);
+			let text = format!(
+				"Log {i}: at {} o'clock the keeper saw {} ships and a {} sea.",
+				i % 12 + 1,
+				i * 3 % 7,
+				["grey", "green", "calm"][i as usize % 3]
+			);
 			Document { contribution: i, hash: sp_crypto_hashing::blake2_256(text.as_bytes()), text }
 		})
 		.collect();

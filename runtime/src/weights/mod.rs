@@ -4,3 +4,4 @@
 
 pub mod pallet_compute;
 pub mod pallet_datanets;
+pub mod pallet_models;

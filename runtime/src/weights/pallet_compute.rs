@@ -45,14 +45,14 @@ impl<T: frame_system::Config> pallet_compute::WeightInfo for WeightInfo<T> {
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
 	fn register_worker() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2556`
-		//  Estimated: `3593`
-		// Minimum execution time: 108_151_000 picoseconds.
-		Weight::from_parts(170_004_000, 0)
-			.saturating_add(Weight::from_parts(0, 3593))
+		//  Measured:  `2555`
+		//  Estimated: `3604`
+		// Minimum execution time: 102_694_000 picoseconds.
+		Weight::from_parts(116_383_000, 0)
+			.saturating_add(Weight::from_parts(0, 3604))
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(4))
 	}
@@ -60,10 +60,10 @@ impl<T: frame_system::Config> pallet_compute::WeightInfo for WeightInfo<T> {
 	/// Proof: `Compute::Workers` (`max_values`: None, `max_size`: Some(87), added: 2562, mode: `MaxEncodedLen`)
 	fn update_capabilities() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `138`
+		//  Measured:  `137`
 		//  Estimated: `3552`
-		// Minimum execution time: 12_198_000 picoseconds.
-		Weight::from_parts(22_123_000, 0)
+		// Minimum execution time: 12_078_000 picoseconds.
+		Weight::from_parts(14_031_000, 0)
 			.saturating_add(Weight::from_parts(0, 3552))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -72,10 +72,10 @@ impl<T: frame_system::Config> pallet_compute::WeightInfo for WeightInfo<T> {
 	/// Proof: `Compute::Workers` (`max_values`: None, `max_size`: Some(87), added: 2562, mode: `MaxEncodedLen`)
 	fn heartbeat() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `138`
+		//  Measured:  `137`
 		//  Estimated: `3552`
-		// Minimum execution time: 12_389_000 picoseconds.
-		Weight::from_parts(19_709_000, 0)
+		// Minimum execution time: 12_549_000 picoseconds.
+		Weight::from_parts(14_011_000, 0)
 			.saturating_add(Weight::from_parts(0, 3552))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -84,10 +84,10 @@ impl<T: frame_system::Config> pallet_compute::WeightInfo for WeightInfo<T> {
 	/// Proof: `Compute::Workers` (`max_values`: None, `max_size`: Some(87), added: 2562, mode: `MaxEncodedLen`)
 	fn unregister() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `138`
+		//  Measured:  `137`
 		//  Estimated: `3552`
-		// Minimum execution time: 12_378_000 picoseconds.
-		Weight::from_parts(14_041_000, 0)
+		// Minimum execution time: 12_578_000 picoseconds.
+		Weight::from_parts(13_851_000, 0)
 			.saturating_add(Weight::from_parts(0, 3552))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -99,15 +99,15 @@ impl<T: frame_system::Config> pallet_compute::WeightInfo for WeightInfo<T> {
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
 	/// Storage: `Compute::CounterForWorkers` (r:1 w:1)
 	/// Proof: `Compute::CounterForWorkers` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	fn withdraw_stake() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `301`
+		//  Measured:  `300`
 		//  Estimated: `4027`
-		// Minimum execution time: 59_339_000 picoseconds.
-		Weight::from_parts(63_334_000, 0)
+		// Minimum execution time: 59_779_000 picoseconds.
+		Weight::from_parts(68_933_000, 0)
 			.saturating_add(Weight::from_parts(0, 4027))
 			.saturating_add(T::DbWeight::get().reads(5))
 			.saturating_add(T::DbWeight::get().writes(5))
@@ -117,7 +117,7 @@ impl<T: frame_system::Config> pallet_compute::WeightInfo for WeightInfo<T> {
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
 	/// Storage: `Compute::Workers` (r:257 w:0)
 	/// Proof: `Compute::Workers` (`max_values`: None, `max_size`: Some(87), added: 2562, mode: `MaxEncodedLen`)
 	/// Storage: `Compute::WorkerJobs` (r:256 w:5)
@@ -130,10 +130,10 @@ impl<T: frame_system::Config> pallet_compute::WeightInfo for WeightInfo<T> {
 	/// Proof: `Compute::Jobs` (`max_values`: None, `max_size`: Some(1620), added: 4095, mode: `MaxEncodedLen`)
 	fn create_job() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `23507`
+		//  Measured:  `23506`
 		//  Estimated: `778462`
-		// Minimum execution time: 1_901_486_000 picoseconds.
-		Weight::from_parts(2_128_004_000, 0)
+		// Minimum execution time: 1_932_142_000 picoseconds.
+		Weight::from_parts(2_803_451_000, 0)
 			.saturating_add(Weight::from_parts(0, 778462))
 			.saturating_add(T::DbWeight::get().reads(518))
 			.saturating_add(T::DbWeight::get().writes(10))
@@ -146,10 +146,10 @@ impl<T: frame_system::Config> pallet_compute::WeightInfo for WeightInfo<T> {
 	/// Proof: `Compute::Results` (`max_values`: None, `max_size`: Some(4198), added: 6673, mode: `MaxEncodedLen`)
 	fn submit_result_record() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2270`
+		//  Measured:  `2269`
 		//  Estimated: `14336`
-		// Minimum execution time: 34_762_000 picoseconds.
-		Weight::from_parts(41_092_000, 0)
+		// Minimum execution time: 36_234_000 picoseconds.
+		Weight::from_parts(55_202_000, 0)
 			.saturating_add(Weight::from_parts(0, 14336))
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -161,11 +161,13 @@ impl<T: frame_system::Config> pallet_compute::WeightInfo for WeightInfo<T> {
 	/// Storage: `Compute::Results` (r:16 w:15)
 	/// Proof: `Compute::Results` (`max_values`: None, `max_size`: Some(4198), added: 6673, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:8 w:8)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:17 w:17)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Compute::Workers` (r:7 w:7)
 	/// Proof: `Compute::Workers` (`max_values`: None, `max_size`: Some(87), added: 2562, mode: `MaxEncodedLen`)
+	/// Storage: `Models::PendingFinetunes` (r:1 w:1)
+	/// Proof: `Models::PendingFinetunes` (`max_values`: None, `max_size`: Some(96), added: 2571, mode: `MaxEncodedLen`)
 	/// Storage: `Compute::WorkerJobs` (r:15 w:15)
 	/// Proof: `Compute::WorkerJobs` (`max_values`: None, `max_size`: Some(562), added: 3037, mode: `MaxEncodedLen`)
 	/// Storage: `Compute::Deadlines` (r:1 w:1)
@@ -173,16 +175,16 @@ impl<T: frame_system::Config> pallet_compute::WeightInfo for WeightInfo<T> {
 	/// The range of component `a` is `[2, 15]`.
 	fn submit_result_settle(a: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `9695 + a * (390 ±0)`
+		//  Measured:  `9698 + a * (390 ±0)`
 		//  Estimated: `7663 + a * (6673 ±0)`
-		// Minimum execution time: 178_737_000 picoseconds.
-		Weight::from_parts(187_049_000, 0)
+		// Minimum execution time: 185_557_000 picoseconds.
+		Weight::from_parts(193_468_000, 0)
 			.saturating_add(Weight::from_parts(0, 7663))
-			// Standard Error: 1_270_459
-			.saturating_add(Weight::from_parts(192_546_484, 0).saturating_mul(a.into()))
-			.saturating_add(T::DbWeight::get().reads(5))
+			// Standard Error: 1_124_005
+			.saturating_add(Weight::from_parts(179_994_111, 0).saturating_mul(a.into()))
+			.saturating_add(T::DbWeight::get().reads(6))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(a.into())))
-			.saturating_add(T::DbWeight::get().writes(3))
+			.saturating_add(T::DbWeight::get().writes(4))
 			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(a.into())))
 			.saturating_add(Weight::from_parts(0, 6673).saturating_mul(a.into()))
 	}
@@ -202,10 +204,10 @@ impl<T: frame_system::Config> pallet_compute::WeightInfo for WeightInfo<T> {
 	/// Proof: `Compute::Deadlines` (`max_values`: None, `max_size`: Some(526), added: 3001, mode: `MaxEncodedLen`)
 	fn submit_result_escalate() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `32075`
+		//  Measured:  `32074`
 		//  Estimated: `766314`
-		// Minimum execution time: 1_948_717_000 picoseconds.
-		Weight::from_parts(2_300_230_000, 0)
+		// Minimum execution time: 1_970_339_000 picoseconds.
+		Weight::from_parts(2_207_913_000, 0)
 			.saturating_add(Weight::from_parts(0, 766314))
 			.saturating_add(T::DbWeight::get().reads(519))
 			.saturating_add(T::DbWeight::get().writes(9))
@@ -221,7 +223,7 @@ impl<T: frame_system::Config> pallet_compute::WeightInfo for WeightInfo<T> {
 	/// Storage: `System::Account` (r:257 w:257)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:256 w:256)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
 	/// Storage: `Compute::WorkerJobs` (r:256 w:256)
 	/// Proof: `Compute::WorkerJobs` (`max_values`: None, `max_size`: Some(562), added: 3037, mode: `MaxEncodedLen`)
 	/// Storage: `System::ParentHash` (r:1 w:0)
@@ -231,13 +233,13 @@ impl<T: frame_system::Config> pallet_compute::WeightInfo for WeightInfo<T> {
 	/// The range of component `n` is `[0, 64]`.
 	fn on_initialize(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `34637 + n * (2145 ±0)`
-		//  Estimated: `778462 + n * (33365 ±525)`
-		// Minimum execution time: 13_520_000 picoseconds.
-		Weight::from_parts(2_143_361_407, 0)
+		//  Measured:  `34636 + n * (2145 ±0)`
+		//  Estimated: `778462 + n * (33365 ±527)`
+		// Minimum execution time: 12_739_000 picoseconds.
+		Weight::from_parts(465_277_671, 0)
 			.saturating_add(Weight::from_parts(0, 778462))
-			// Standard Error: 49_245_892
-			.saturating_add(Weight::from_parts(1_972_868_795, 0).saturating_mul(n.into()))
+			// Standard Error: 25_295_648
+			.saturating_add(Weight::from_parts(1_760_707_039, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(363))
 			.saturating_add(T::DbWeight::get().reads((19_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(87))

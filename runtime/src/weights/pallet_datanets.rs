@@ -43,16 +43,16 @@ impl<T: frame_system::Config> pallet_datanets::WeightInfo for WeightInfo<T> {
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
 	/// Storage: `Datanets::DatanetRecords` (r:0 w:1)
 	/// Proof: `Datanets::DatanetRecords` (`max_values`: None, `max_size`: Some(4104), added: 6579, mode: `MaxEncodedLen`)
 	fn create_datanet() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `109`
-		//  Estimated: `3593`
-		// Minimum execution time: 64_677_000 picoseconds.
-		Weight::from_parts(74_511_000, 0)
-			.saturating_add(Weight::from_parts(0, 3593))
+		//  Estimated: `3604`
+		// Minimum execution time: 67_981_000 picoseconds.
+		Weight::from_parts(73_079_000, 0)
+			.saturating_add(Weight::from_parts(0, 3604))
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(4))
 	}
@@ -64,8 +64,8 @@ impl<T: frame_system::Config> pallet_datanets::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `4678`
 		//  Estimated: `7569`
-		// Minimum execution time: 22_283_000 picoseconds.
-		Weight::from_parts(30_506_000, 0)
+		// Minimum execution time: 22_704_000 picoseconds.
+		Weight::from_parts(27_662_000, 0)
 			.saturating_add(Weight::from_parts(0, 7569))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -78,8 +78,8 @@ impl<T: frame_system::Config> pallet_datanets::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `4710`
 		//  Estimated: `7569`
-		// Minimum execution time: 22_143_000 picoseconds.
-		Weight::from_parts(32_569_000, 0)
+		// Minimum execution time: 22_533_000 picoseconds.
+		Weight::from_parts(27_201_000, 0)
 			.saturating_add(Weight::from_parts(0, 7569))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -90,8 +90,8 @@ impl<T: frame_system::Config> pallet_datanets::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `4160`
 		//  Estimated: `7569`
-		// Minimum execution time: 20_331_000 picoseconds.
-		Weight::from_parts(27_361_000, 0)
+		// Minimum execution time: 20_520_000 picoseconds.
+		Weight::from_parts(23_675_000, 0)
 			.saturating_add(Weight::from_parts(0, 7569))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -102,8 +102,8 @@ impl<T: frame_system::Config> pallet_datanets::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `4160`
 		//  Estimated: `7569`
-		// Minimum execution time: 19_178_000 picoseconds.
-		Weight::from_parts(29_694_000, 0)
+		// Minimum execution time: 19_319_000 picoseconds.
+		Weight::from_parts(23_365_000, 0)
 			.saturating_add(Weight::from_parts(0, 7569))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -114,8 +114,8 @@ impl<T: frame_system::Config> pallet_datanets::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `4160`
 		//  Estimated: `7569`
-		// Minimum execution time: 19_198_000 picoseconds.
-		Weight::from_parts(26_179_000, 0)
+		// Minimum execution time: 19_419_000 picoseconds.
+		Weight::from_parts(23_335_000, 0)
 			.saturating_add(Weight::from_parts(0, 7569))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -125,13 +125,13 @@ impl<T: frame_system::Config> pallet_datanets::WeightInfo for WeightInfo<T> {
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
 	fn close_datanet() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `4319`
 		//  Estimated: `7569`
-		// Minimum execution time: 55_482_000 picoseconds.
-		Weight::from_parts(78_707_000, 0)
+		// Minimum execution time: 58_037_000 picoseconds.
+		Weight::from_parts(62_513_000, 0)
 			.saturating_add(Weight::from_parts(0, 7569))
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(3))
@@ -147,7 +147,7 @@ impl<T: frame_system::Config> pallet_datanets::WeightInfo for WeightInfo<T> {
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
 	/// Storage: `Datanets::DatanetContributions` (r:0 w:1)
 	/// Proof: `Datanets::DatanetContributions` (`max_values`: None, `max_size`: Some(32), added: 2507, mode: `MaxEncodedLen`)
 	/// Storage: `Datanets::Contributions` (r:0 w:1)
@@ -156,8 +156,8 @@ impl<T: frame_system::Config> pallet_datanets::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `5203`
 		//  Estimated: `7569`
-		// Minimum execution time: 110_425_000 picoseconds.
-		Weight::from_parts(183_123_000, 0)
+		// Minimum execution time: 107_881_000 picoseconds.
+		Weight::from_parts(144_396_000, 0)
 			.saturating_add(Weight::from_parts(0, 7569))
 			.saturating_add(T::DbWeight::get().reads(6))
 			.saturating_add(T::DbWeight::get().writes(8))
@@ -175,15 +175,15 @@ impl<T: frame_system::Config> pallet_datanets::WeightInfo for WeightInfo<T> {
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
 	/// Storage: `Datanets::AcceptedContributions` (r:0 w:1)
 	/// Proof: `Datanets::AcceptedContributions` (`max_values`: None, `max_size`: Some(32), added: 2507, mode: `MaxEncodedLen`)
 	fn curate_accept() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `6736`
 		//  Estimated: `7569`
-		// Minimum execution time: 94_501_000 picoseconds.
-		Weight::from_parts(143_684_000, 0)
+		// Minimum execution time: 98_026_000 picoseconds.
+		Weight::from_parts(112_357_000, 0)
 			.saturating_add(Weight::from_parts(0, 7569))
 			.saturating_add(T::DbWeight::get().reads(7))
 			.saturating_add(T::DbWeight::get().writes(7))
@@ -199,13 +199,13 @@ impl<T: frame_system::Config> pallet_datanets::WeightInfo for WeightInfo<T> {
 	/// Storage: `System::Account` (r:3 w:3)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
 	fn curate_reject() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `6443`
 		//  Estimated: `8799`
-		// Minimum execution time: 131_796_000 picoseconds.
-		Weight::from_parts(193_920_000, 0)
+		// Minimum execution time: 136_614_000 picoseconds.
+		Weight::from_parts(143_905_000, 0)
 			.saturating_add(Weight::from_parts(0, 8799))
 			.saturating_add(T::DbWeight::get().reads(8))
 			.saturating_add(T::DbWeight::get().writes(7))
@@ -219,15 +219,15 @@ impl<T: frame_system::Config> pallet_datanets::WeightInfo for WeightInfo<T> {
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
 	/// Storage: `Datanets::ContentHashes` (r:0 w:1)
 	/// Proof: `Datanets::ContentHashes` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
 	fn withdraw() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `5571`
 		//  Estimated: `7569`
-		// Minimum execution time: 74_651_000 picoseconds.
-		Weight::from_parts(111_166_000, 0)
+		// Minimum execution time: 77_486_000 picoseconds.
+		Weight::from_parts(83_916_000, 0)
 			.saturating_add(Weight::from_parts(0, 7569))
 			.saturating_add(T::DbWeight::get().reads(5))
 			.saturating_add(T::DbWeight::get().writes(6))
@@ -248,8 +248,8 @@ impl<T: frame_system::Config> pallet_datanets::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `5258`
 		//  Estimated: `7569`
-		// Minimum execution time: 38_647_000 picoseconds.
-		Weight::from_parts(61_192_000, 0)
+		// Minimum execution time: 38_728_000 picoseconds.
+		Weight::from_parts(47_561_000, 0)
 			.saturating_add(Weight::from_parts(0, 7569))
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(4))
