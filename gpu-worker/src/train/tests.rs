@@ -144,10 +144,13 @@ fn forward_refuses_bad_sequences() {
 	));
 }
 
+/// Per-example gradients: `grads[block][target]`.
+type Grads = Vec<[Option<LoraWeights>; 7]>;
+
 /// Records every per-example gradient.
 #[derive(Default)]
 struct Recorder {
-	examples: Vec<(u32, u64, f32, Vec<[Option<LoraWeights>; 7]>)>,
+	examples: Vec<(u32, u64, f32, Grads)>,
 	steps: Vec<f32>,
 }
 
