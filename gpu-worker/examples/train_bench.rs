@@ -29,11 +29,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 	let args: Vec<String> = std::env::args().skip(1).collect();
 	let opt =
 		|name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
-	let path =
-		args.first().filter(|a| !a.starts_with("--")).map(PathBuf::from).unwrap_or_else(|| {
-			PathBuf::from(std::env::var("HOME").unwrap_or_default())
-				.join(".cache/openledger/models/SmolLM2-135M-Instruct.Q4_1.gguf")
-		});
+	let path = args
+		.first()
+		.filter(|a| !a.starts_with("--"))
+		.map(PathBuf::from)
+		.unwrap_or_else(gpu_worker::model::smollm2_path);
 	let seqs: Vec<usize> = opt("--seq")
 		.unwrap_or_else(|| "64,128".into())
 		.split(',')

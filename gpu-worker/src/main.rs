@@ -20,7 +20,7 @@ use gpu_worker::{
 	api::ApiServer,
 	chain::{self, Backend, Capabilities, JobKind},
 	fetch::Fetcher,
-	jobs::{Executors, ModelLibrary, TrainBackend, TrainExecutor, VerifySnapshotExecutor},
+	jobs::{Executors, ModelLibrary, TrainExecutor, VerifySnapshotExecutor},
 	store::{ContentHash, DiskStore, ServiceConfig, StoreClient, StoreServer},
 	train,
 	worker::{Config, Worker},
@@ -143,15 +143,6 @@ struct ServeArgs {
 	/// A content store (http://HOST:PORT) that trained adapters are uploaded to.
 	#[arg(long)]
 	store: Option<String>,
-}
-
-/// The default model directory: `$OPENLEDGER_MODELS` or `~/.cache/openledger/models`.
-fn default_models_dir() -> PathBuf {
-	match std::env::var_os("OPENLEDGER_MODELS") {
-		Some(dir) => PathBuf::from(dir),
-		None => PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
-			.join(".cache/openledger/models"),
-	}
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -294,9 +285,9 @@ async fn serve(
 async fn serve_worker(args: ServeArgs) -> Result<(), AnyError> {
 	let (backend, train_backend) =
 		match args.backend {
-			BackendArg::Cpu => (Backend::Cpu, TrainBackend::Cpu),
+			BackendArg::Cpu => (Backend::Cpu, train::TrainBackend::Cpu),
 			#[cfg(feature = "cuda")]
-			BackendArg::Cuda => (Backend::Cuda, TrainBackend::Cuda),
+			BackendArg::Cuda => (Backend::Cuda, train::TrainBackend::Cuda),
 			#[cfg(not(feature = "cuda"))]
 			BackendArg::Cuda => return Err(
 				"this build has no CUDA backend (build with --features cuda); use --backend cpu"
@@ -304,7 +295,7 @@ async fn serve_worker(args: ServeArgs) -> Result<(), AnyError> {
 			),
 		};
 	let chain = chain::connect(&args.node, &args.key).await?;
-	let models_dir = args.models_dir.clone().unwrap_or_else(default_models_dir);
+	let models_dir = args.models_dir.clone().unwrap_or_else(gpu_worker::model::default_models_dir);
 	let adapters_dir = args.adapters_dir.clone().unwrap_or_else(|| models_dir.join("adapters"));
 	let mut trainer =
 		TrainExecutor::new(chain.clone(), Arc::new(ModelLibrary::new(models_dir)), adapters_dir)
@@ -481,23 +472,11 @@ fn train_cli(args: TrainArgs) -> Result<(), AnyError> {
 	});
 	let mut progress = Progress { bar };
 	let base_name = args.base.file_name().and_then(|n| n.to_str()).unwrap_or("base").to_string();
-	let (adapter, report) = match args.backend {
-		BackendArg::Cpu => {
-			let model = base.to_device::<train::CpuTrain>(&Default::default())?;
-			train::train(&model, &data, &config, &mut progress)?
-		}
-		#[cfg(feature = "cuda")]
-		BackendArg::Cuda => {
-			let model = base.to_device::<train::CudaTrain>(&Default::default())?;
-			train::train(&model, &data, &config, &mut progress)?
-		}
-		#[allow(unreachable_patterns)]
-		other => {
-			return Err(
-				format!("backend {other:?} is not built in (build with --features cuda)").into()
-			)
-		}
+	let backend = match args.backend {
+		BackendArg::Cpu => train::TrainBackend::Cpu,
+		BackendArg::Cuda => train::TrainBackend::Cuda,
 	};
+	let (adapter, report) = train::train_on(backend, &base, &data, &config, &mut progress)?;
 	if let Some(bar) = &progress.bar {
 		bar.finish_and_clear();
 	}

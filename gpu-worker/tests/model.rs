@@ -10,25 +10,11 @@ use gpu_worker::model::{
 	tokenizer::{PreTokenizer, TokenKind},
 	LlamaConfig, Tokenizer,
 };
-use std::{path::PathBuf, time::Instant};
-
-const FILE_NAME: &str = "SmolLM2-135M-Instruct.Q4_1.gguf";
-
-fn model_path() -> PathBuf {
-	if let Some(path) = std::env::var_os("OPENLEDGER_SMOLLM2") {
-		return PathBuf::from(path);
-	}
-	let dir = match std::env::var_os("OPENLEDGER_MODELS") {
-		Some(dir) => PathBuf::from(dir),
-		None => PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
-			.join(".cache/openledger/models"),
-	};
-	dir.join(FILE_NAME)
-}
+use std::time::Instant;
 
 /// The opened file, or `None` (after saying why) when it is not there.
 fn smollm2() -> Option<GgufFile> {
-	let path = model_path();
+	let path = gpu_worker::model::smollm2_path();
 	if !path.is_file() {
 		println!(
 			"skipped: SmolLM2 GGUF not found at {}; run scripts/fetch-model.sh",

@@ -15,15 +15,7 @@ use gpu_worker::{
 use std::path::PathBuf;
 
 fn model_path() -> Option<PathBuf> {
-	let path = match std::env::var_os("OPENLEDGER_SMOLLM2") {
-		Some(path) => PathBuf::from(path),
-		None => match std::env::var_os("OPENLEDGER_MODELS") {
-			Some(dir) => PathBuf::from(dir),
-			None => PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
-				.join(".cache/openledger/models"),
-		}
-		.join("SmolLM2-135M-Instruct.Q4_1.gguf"),
-	};
+	let path = gpu_worker::model::smollm2_path();
 	if !path.is_file() {
 		println!(
 			"skipped: SmolLM2 GGUF not found at {}; run scripts/fetch-model.sh",

@@ -13,7 +13,7 @@
 pub mod train;
 pub mod verify;
 
-pub use train::{ModelLibrary, TrainBackend, TrainExecutor};
+pub use train::{ModelLibrary, TrainExecutor};
 pub use verify::{VerificationReport, VerifySnapshotExecutor};
 
 use crate::chain::types::{AssignedJob, JobKind};

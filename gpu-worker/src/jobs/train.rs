@@ -19,7 +19,7 @@ use crate::{
 	store::StoreClient,
 	train::{
 		self, data::contribution_text, optim::AdamWConfig, BaseFiles, Dataset, Document,
-		LoraConfig, Target, TrainConfig,
+		LoraConfig, Target, TrainBackend, TrainConfig,
 	},
 };
 use async_trait::async_trait;
@@ -30,15 +30,6 @@ use std::{
 	path::{Path, PathBuf},
 	sync::{Arc, Mutex},
 };
-
-/// The compute backend training runs on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TrainBackend {
-	/// burn's ndarray backend.
-	Cpu,
-	/// burn's CUDA backend (`cuda` feature).
-	Cuda,
-}
 
 /// Base Models a worker holds, found by the blake2-256 hash of their GGUF file.
 pub struct ModelLibrary {
@@ -192,21 +183,8 @@ fn run(
 		config.heldout_permille,
 	);
 	let failed = |e: train::TrainError| JobError::Failed(e.to_string());
-	let (adapter, report) = match backend {
-		TrainBackend::Cpu => {
-			let model = base.to_device::<train::CpuTrain>(&Default::default()).map_err(failed)?;
-			train::train(&model, &data, config, &mut ()).map_err(failed)?
-		}
-		#[cfg(feature = "cuda")]
-		TrainBackend::Cuda => {
-			let model = base.to_device::<train::CudaTrain>(&Default::default()).map_err(failed)?;
-			train::train(&model, &data, config, &mut ()).map_err(failed)?
-		}
-		#[cfg(not(feature = "cuda"))]
-		TrainBackend::Cuda => {
-			return Err(JobError::Failed("this worker was built without the cuda feature".into()))
-		}
-	};
+	let (adapter, report) =
+		train::train_on(backend, base, &data, config, &mut ()).map_err(failed)?;
 	let base_name = format!("blake2-256:0x{}", hex::encode(base_hash));
 	let weights = adapter.to_safetensors(&base.config);
 	let config_json = adapter.peft_config_json(&base_name).into_bytes();

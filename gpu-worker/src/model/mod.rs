@@ -31,6 +31,28 @@ pub mod tokenizer;
 mod testing;
 
 pub use config::{ConfigError, LlamaConfig};
+
+/// The file name `scripts/fetch-model.sh` gives the reference Model.
+pub const SMOLLM2_FILE: &str = "SmolLM2-135M-Instruct.Q4_1.gguf";
+
+/// Where base Models are kept unless told otherwise: `$OPENLEDGER_MODELS`, else
+/// `~/.cache/openledger/models` (where `scripts/fetch-model.sh` puts them).
+pub fn default_models_dir() -> std::path::PathBuf {
+	match std::env::var_os("OPENLEDGER_MODELS") {
+		Some(dir) => dir.into(),
+		None => std::path::PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+			.join(".cache/openledger/models"),
+	}
+}
+
+/// The reference Model's file: `$OPENLEDGER_SMOLLM2`, else [`SMOLLM2_FILE`] in
+/// [`default_models_dir`]. It may not exist.
+pub fn smollm2_path() -> std::path::PathBuf {
+	match std::env::var_os("OPENLEDGER_SMOLLM2") {
+		Some(path) => path.into(),
+		None => default_models_dir().join(SMOLLM2_FILE),
+	}
+}
 pub use dequant::DequantError;
 pub use gguf::{Gguf, GgufError, GgufFile, TensorInfo, TensorType};
 pub use safetensors::{SafeTensors, SafeTensorsError};

@@ -78,6 +78,22 @@ impl Target {
 		Self::ALL.into_iter().find(|t| t.hf_name().trim_end_matches("_proj") == name)
 	}
 
+	/// The PEFT name prefix of this projection in block `n`
+	/// (`base_model.model.model.layers.N.self_attn.q_proj`).
+	fn peft_prefix(self, n: usize) -> String {
+		format!("base_model.model.model.layers.{n}.{}.{}", self.hf_parent(), self.hf_name())
+	}
+
+	/// The heads whose rows GGUF permutes for RoPE: query heads for `q`, key/value heads for
+	/// `k`; `None` for projections RoPE does not touch.
+	fn rope_heads(self, model: &LlamaConfig) -> Option<usize> {
+		match self {
+			Target::Q => Some(model.head_count),
+			Target::K => Some(model.head_count_kv),
+			_ => None,
+		}
+	}
+
 	/// The targets of an on-chain bit mask (bit `i` = `ALL[i]`); `None` if it is empty or has
 	/// unknown bits.
 	pub fn from_mask(mask: u8) -> Option<Vec<Target>> {
@@ -223,11 +239,7 @@ impl Adapter {
 		for (n, block) in self.blocks.iter().enumerate() {
 			for target in Target::ALL {
 				let Some(w) = block.get(target.index()).and_then(Option::as_ref) else { continue };
-				let prefix = format!(
-					"base_model.model.model.layers.{n}.{}.{}",
-					target.hf_parent(),
-					target.hf_name()
-				);
+				let prefix = target.peft_prefix(n);
 				// lora_A.weight: rank × in, the transpose of a.
 				out.push((
 					format!("{prefix}.lora_A.weight"),
@@ -236,11 +248,7 @@ impl Adapter {
 				));
 				// lora_B.weight: out × rank, the transpose of b, rows back in Hugging Face order.
 				let mut b = transpose(&w.b, rank, w.output);
-				let heads = match target {
-					Target::Q => Some(model.head_count),
-					Target::K => Some(model.head_count_kv),
-					_ => None,
-				};
+				let heads = target.rope_heads(model);
 				if let Some(heads) = heads {
 					b = unpermute_rows(&b, w.output, rank, heads);
 				}
@@ -334,11 +342,7 @@ impl Adapter {
 			let mut slots: [Option<LoraWeights>; 7] = Default::default();
 			for target in &lora.targets {
 				let (input, output) = shape(model, *target);
-				let prefix = format!(
-					"base_model.model.model.layers.{n}.{}.{}",
-					target.hf_parent(),
-					target.hf_name()
-				);
+				let prefix = target.peft_prefix(n);
 				let get = |name: String, len: usize| -> Result<Vec<f32>, TrainError> {
 					let v = file
 						.tensor_f32(&name)
@@ -353,11 +357,7 @@ impl Adapter {
 				};
 				let a_t = get(format!("{prefix}.lora_A.weight"), r * input)?;
 				let mut b_t = get(format!("{prefix}.lora_B.weight"), output * r)?;
-				let heads = match target {
-					Target::Q => Some(model.head_count),
-					Target::K => Some(model.head_count_kv),
-					_ => None,
-				};
+				let heads = target.rope_heads(model);
 				if let Some(heads) = heads {
 					b_t = permute_rows(&b_t, output, r, heads);
 				}

@@ -93,6 +93,39 @@ pub enum TrainError {
 	Backend(String),
 }
 
+/// The compute backend training runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrainBackend {
+	/// burn's ndarray backend.
+	Cpu,
+	/// burn's CUDA backend (`cuda` feature).
+	Cuda,
+}
+
+/// Moves `base` onto `backend` and trains there ([`train`]). Without the `cuda` feature,
+/// [`TrainBackend::Cuda`] is refused with [`TrainError::Unsupported`].
+pub fn train_on(
+	backend: TrainBackend,
+	base: &BaseFiles,
+	data: &Dataset,
+	config: &TrainConfig,
+	hooks: &mut dyn TrainHooks,
+) -> Result<(Adapter, TrainReport), TrainError> {
+	match backend {
+		TrainBackend::Cpu => {
+			train(&base.to_device::<CpuTrain>(&Default::default())?, data, config, hooks)
+		}
+		#[cfg(feature = "cuda")]
+		TrainBackend::Cuda => {
+			train(&base.to_device::<CudaTrain>(&Default::default())?, data, config, hooks)
+		}
+		#[cfg(not(feature = "cuda"))]
+		TrainBackend::Cuda => Err(TrainError::Unsupported(
+			"this build has no CUDA backend (build with --features cuda)".into(),
+		)),
+	}
+}
+
 /// A base Model read from a GGUF file: config, tokenizer and dequantized weights.
 pub struct BaseFiles {
 	/// Hyperparameters.
