@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { Keyring } from '@polkadot/api';
 import { blake2AsHex, cryptoWaitReady } from '@polkadot/util-crypto';
 import { u8aConcat, u8aToHex, bnToU8a, compactToU8a } from '@polkadot/util';
-import { startDevNode, pollUntil, connect, submit, freePort } from './node.mjs';
+import { startDevNode, pollUntil, connect, submit, freePort, moduleError, submitOk } from './node.mjs';
 import { startStore } from './store.mjs';
 import { startWorker } from './worker.mjs';
 
@@ -25,19 +25,6 @@ const workers = [];
 
 function eventsOf(events, method) {
   return events.filter(({ event }) => event.section === 'compute' && event.method === method).map(({ event }) => event.data);
-}
-
-function moduleError(dispatchError) {
-  assert.ok(dispatchError, 'the extrinsic must fail');
-  assert.ok(dispatchError.isModule, dispatchError.toString());
-  const { section, name } = api.registry.findMetaError(dispatchError.asModule);
-  return `${section}.${name}`;
-}
-
-async function submitOk(tx, signer) {
-  const result = await submit(tx, signer);
-  assert.equal(result.dispatchError, undefined, result.dispatchError && moduleError(result.dispatchError));
-  return result;
 }
 
 /** All compute events from the blocks after `fromNumber` up to the best block. */
@@ -91,7 +78,7 @@ function expectedReport() {
 
 async function createJob(replication, fee, timeout, signer = alice) {
   const spec = bnToU8a(snapshot.id, { bitLength: 32, isLe: true });
-  const { events } = await submitOk(api.tx.compute.createJob('VerifySnapshot', u8aToHex(spec), fee, replication, timeout), signer);
+  const { events } = await submitOk(api, api.tx.compute.createJob('VerifySnapshot', u8aToHex(spec), fee, replication, timeout), signer);
   const [created] = eventsOf(events, 'JobCreated');
   assert.ok(created, 'JobCreated');
   return { id: created.job.toNumber(), assigned: created.assigned.map((a) => a.toString()) };
@@ -114,7 +101,7 @@ before(async () => {
 
   // A Datanet with five accepted contributions: three stored, one never uploaded (missing), one
   // whose locator serves other bytes (corrupt).
-  const created = await submitOk(api.tx.datanets.createDatanet('verify-me', 'snapshot verification e2e', ['test'], 'CC0',
+  const created = await submitOk(api, api.tx.datanets.createDatanet('verify-me', 'snapshot verification e2e', ['test'], 'CC0',
     { maxBytes: 1024, mediaTypes: ['text/plain'] }, 'Public'), alice);
   const datanet = created.events.find(({ event }) => event.method === 'DatanetCreated').event.data.datanet.toNumber();
   const texts = ['first note', 'second note', 'third note', 'never uploaded', 'tampered with'];
@@ -132,10 +119,10 @@ before(async () => {
     calls.push(api.tx.datanets.contribute(datanet, hash, bytes.length, 'text/plain', locator, ''));
   }
   // Dave contributes (an owner may not curate its own contributions); Alice accepts.
-  const contributed = await submitOk(api.tx.utility.batchAll(calls), keyring.addFromUri('//Dave'));
+  const contributed = await submitOk(api, api.tx.utility.batchAll(calls), keyring.addFromUri('//Dave'));
   const ids = contributed.events.filter(({ event }) => event.method === 'ContributionSubmitted').map(({ event }) => event.data.contribution.toNumber());
-  await submitOk(api.tx.utility.batchAll(ids.map((id) => api.tx.datanets.curate(id, 'Accept'))), alice);
-  const cut = await submitOk(api.tx.datanets.snapshot(datanet), alice);
+  await submitOk(api, api.tx.utility.batchAll(ids.map((id) => api.tx.datanets.curate(id, 'Accept'))), alice);
+  const cut = await submitOk(api, api.tx.datanets.snapshot(datanet), alice);
   const snap = cut.events.find(({ event }) => event.method === 'SnapshotCreated').event.data;
   snapshot = {
     id: snap.snapshot.toNumber(),
@@ -148,7 +135,7 @@ before(async () => {
   // Accounts only this test signs for, funded by Alice.
   const fund = ['//ComputeX', '//ComputeY', '//ComputeZ'].map((uri) =>
     api.tx.balances.transferKeepAlive(keyring.addFromUri(uri).address, 30_000n * OPEN));
-  await submitOk(api.tx.utility.batchAll(fund), alice);
+  await submitOk(api, api.tx.utility.batchAll(fund), alice);
 });
 
 after(async () => {
@@ -162,7 +149,7 @@ test('bad results are refused with their named errors and change nothing', async
   const x = keyring.addFromUri('//ComputeX');
   const y = keyring.addFromUri('//ComputeY');
   const caps = { backend: 'Cpu', gpuMemoryMib: 0, maxResidentAdapters: 0, jobKinds: 1 };
-  await Promise.all([x, y].map((w) => submitOk(api.tx.compute.registerWorker(STAKE * OPEN, caps), w)));
+  await Promise.all([x, y].map((w) => submitOk(api, api.tx.compute.registerWorker(STAKE * OPEN, caps), w)));
   const minTimeout = api.consts.compute.minTimeout.toNumber();
   // Long enough for the four transactions below to land before the deadline.
   const { id, assigned } = await createJob(2, OPEN, minTimeout + 6);
@@ -173,17 +160,17 @@ test('bad results are refused with their named errors and change nothing', async
 
   // Not assigned.
   let r = await submit(api.tx.compute.submitResult(id, hash, '0x01'), alice);
-  assert.equal(moduleError(r.dispatchError), 'compute.NotAssigned');
+  assert.equal(moduleError(api, r.dispatchError), 'compute.NotAssigned');
   assert.equal((await job(id)).toHex(), before);
   // Oversized.
   const max = api.consts.compute.maxResultLen.toNumber();
   r = await submit(api.tx.compute.submitResult(id, hash, u8aToHex(new Uint8Array(max + 1))), x);
-  assert.equal(moduleError(r.dispatchError), 'compute.ResultTooLarge');
+  assert.equal(moduleError(api, r.dispatchError), 'compute.ResultTooLarge');
   assert.equal((await api.query.compute.results(id, x.address)).isNone, true);
   // Accepted once, then refused.
-  await submitOk(api.tx.compute.submitResult(id, hash, '0x01'), x);
+  await submitOk(api, api.tx.compute.submitResult(id, hash, '0x01'), x);
   r = await submit(api.tx.compute.submitResult(id, blake2AsHex('other', 256), '0x02'), x);
-  assert.equal(moduleError(r.dispatchError), 'compute.AlreadyReported');
+  assert.equal(moduleError(api, r.dispatchError), 'compute.AlreadyReported');
   assert.equal((await api.query.compute.results(id, x.address)).unwrap().payloadHash.toHex(), hash);
 
   // Y never reports: after the deadline its result is refused, it is slashed, and the job settles
@@ -192,14 +179,14 @@ test('bad results are refused with their named errors and change nothing', async
   const stakeBefore = await workerStake(y.address);
   await pollUntil('the deadline to pass', async () => (await bestNumber()) > deadline, { timeoutMs: 60_000 });
   r = await submit(api.tx.compute.submitResult(id, hash, '0x01'), y);
-  assert.equal(moduleError(r.dispatchError), 'compute.DeadlinePassed');
+  assert.equal(moduleError(api, r.dispatchError), 'compute.DeadlinePassed');
   const done = await waitForStatus(id, 'Completed', 60_000);
   assert.equal(done.outcome.unwrap().toHex(), hash);
   const missed = api.consts.compute.slashMissedFraction.toNumber(); // parts per billion
   assert.equal(await workerStake(y.address), stakeBefore - (stakeBefore * BigInt(missed)) / 1_000_000_000n);
 
   // Both leave, so the process workers below take the jobs.
-  await Promise.all([x, y].map((w) => submitOk(api.tx.compute.unregister(), w)));
+  await Promise.all([x, y].map((w) => submitOk(api, api.tx.compute.unregister(), w)));
 });
 
 test('two attached workers verify a snapshot, agree, and share the fee', async () => {
@@ -258,7 +245,7 @@ test('a worker that corrupts its results is outvoted and slashed', async () => {
   const completed = events.find((e) => e.method === 'JobCompleted' && e.data.job.toNumber() === id);
   assert.ok(!completed.data.paid.some(([who]) => who.toString() === dave.address), 'the outvoted worker is not paid');
 
-  await submitOk(api.tx.compute.unregister(), dave);
+  await submitOk(api, api.tx.compute.unregister(), dave);
   await workers.pop().stop();
 });
 

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { Keyring } from '@polkadot/api';
 import { blake2AsU8a, blake2AsHex, cryptoWaitReady } from '@polkadot/util-crypto';
 import { u8aConcat, u8aToHex, hexToU8a, bnToU8a } from '@polkadot/util';
-import { startDevNode, pollUntil, connect, submit, feePaid } from './node.mjs';
+import { startDevNode, pollUntil, connect, submit, feePaid, moduleError } from './node.mjs';
 import { startStore } from './store.mjs';
 
 const OPEN = 10n ** 18n;
@@ -23,13 +23,6 @@ function eventData(events, section, method) {
   const record = events.find(({ event }) => event.section === section && event.method === method);
   assert.ok(record, `${section}.${method} event`);
   return record.event.data;
-}
-
-function moduleError(dispatchError) {
-  assert.ok(dispatchError, 'the extrinsic must fail');
-  assert.ok(dispatchError.isModule, dispatchError.toString());
-  const { section, name } = api.registry.findMetaError(dispatchError.asModule);
-  return `${section}.${name}`;
 }
 
 /** Free and reserved (held) balance of `who`, at `blockHash` or at the best block. */
@@ -140,7 +133,7 @@ test('a Datanet from creation to a verified snapshot proof', async () => {
   // 4. An exact duplicate is refused and holds nothing more.
   const dup = await submit(api.tx.datanets.contribute(
     datanet, uploaded[0].hash, uploaded[0].size, 'application/json', uploaded[0].locator, '{}'), bob);
-  assert.equal(moduleError(dup.dispatchError), 'datanets.DuplicateContribution');
+  assert.equal(moduleError(api, dup.dispatchError), 'datanets.DuplicateContribution');
   assert.equal((await account(bob.address, dup.blockHash)).reserved, bobAfterContribute.reserved);
 
   // 5. Alice accepts the first: Bob's deposit comes back.

@@ -10,7 +10,7 @@ import { tmpdir, homedir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { Keyring } from '@polkadot/api';
 import { blake2AsHex, cryptoWaitReady } from '@polkadot/util-crypto';
-import { startDevNode, pollUntil, connect, submit } from './node.mjs';
+import { startDevNode, pollUntil, connect, submit, moduleError, submitOk } from './node.mjs';
 import { startStore } from './store.mjs';
 import { startWorker } from './worker.mjs';
 
@@ -29,19 +29,6 @@ let alice;
 let adaptersDir;
 const workers = [];
 
-function moduleError(dispatchError) {
-  assert.ok(dispatchError, 'the extrinsic must fail');
-  assert.ok(dispatchError.isModule, dispatchError.toString());
-  const { section, name } = api.registry.findMetaError(dispatchError.asModule);
-  return `${section}.${name}`;
-}
-
-async function submitOk(tx, signer) {
-  const result = await submit(tx, signer);
-  assert.equal(result.dispatchError, undefined, result.dispatchError && moduleError(result.dispatchError));
-  return result;
-}
-
 function eventData(events, section, method) {
   const found = events.find(({ event }) => event.section === section && event.method === method);
   assert.ok(found, `${section}.${method}`);
@@ -58,7 +45,7 @@ before(async () => {
   ({ api } = await connect(node.url));
   const fund = ['//TrainerA', '//TrainerB', '//Requester'].map((uri) =>
     api.tx.balances.transferKeepAlive(keyring.addFromUri(uri).address, 5_000n * OPEN));
-  await submitOk(api.tx.utility.batchAll(fund), alice);
+  await submitOk(api, api.tx.utility.batchAll(fund), alice);
   adaptersDir = mkdtempSync(join(tmpdir(), 'openledger-adapters-'));
   for (const key of ['//TrainerA', '//TrainerB']) {
     workers.push(await startWorker({
@@ -80,7 +67,7 @@ after(async () => {
 test('a fine-tune on a Datanet snapshot is trained by two workers and recorded with its lineage', { skip: !haveModel && 'no model file' }, async () => {
   // A Datanet of facts under a per-use training fee, contributed by Dave, accepted by Alice.
   const accessFee = 3n * OPEN;
-  const created = await submitOk(api.tx.datanets.createDatanet('lighthouses', 'facts about lighthouse keepers', ['facts'], 'CC0',
+  const created = await submitOk(api, api.tx.datanets.createDatanet('lighthouses', 'facts about lighthouse keepers', ['facts'], 'CC0',
     { maxBytes: 4096, mediaTypes: ['text/plain'] }, { FeePerUse: accessFee }), alice);
   const datanet = eventData(created.events, 'datanets', 'DatanetCreated').datanet.toNumber();
   const calls = [];
@@ -91,19 +78,19 @@ test('a fine-tune on a Datanet snapshot is trained by two workers and recorded w
     assert.ok(res.status === 200 || res.status === 201, `store put: ${res.status}`);
     calls.push(api.tx.datanets.contribute(datanet, hash, bytes.length, 'text/plain', `${store.url}/content/${hash}`, ''));
   }
-  const contributed = await submitOk(api.tx.utility.batchAll(calls), keyring.addFromUri('//Dave'));
+  const contributed = await submitOk(api, api.tx.utility.batchAll(calls), keyring.addFromUri('//Dave'));
   const ids = contributed.events.filter(({ event }) => event.method === 'ContributionSubmitted').map(({ event }) => event.data.contribution.toNumber());
-  await submitOk(api.tx.utility.batchAll(ids.map((id) => api.tx.datanets.curate(id, 'Accept'))), alice);
-  const cut = await submitOk(api.tx.datanets.snapshot(datanet), alice);
+  await submitOk(api, api.tx.utility.batchAll(ids.map((id) => api.tx.datanets.curate(id, 'Accept'))), alice);
+  const cut = await submitOk(api, api.tx.datanets.snapshot(datanet), alice);
   const snap = eventData(cut.events, 'datanets', 'SnapshotCreated');
   const snapshot = snap.snapshot.toNumber();
 
   // The base model, registered by the hash of its file.
   const contentHash = blake2AsHex(readFileSync(modelPath), 256);
-  const registered = await submitOk(api.tx.models.registerBaseModel('SmolLM2-135M-Instruct', contentHash, 'llama', 134_515_008, 'Apache-2.0'), alice);
+  const registered = await submitOk(api, api.tx.models.registerBaseModel('SmolLM2-135M-Instruct', contentHash, 'llama', 134_515_008, 'Apache-2.0'), alice);
   const base = eventData(registered.events, 'models', 'BaseModelRegistered').base.toNumber();
   const again = await submit(api.tx.models.registerBaseModel('copy', contentHash, 'llama', 1, 'MIT'), alice);
-  assert.equal(moduleError(again.dispatchError), 'models.DuplicateBaseModel');
+  assert.equal(moduleError(api, again.dispatchError), 'models.DuplicateBaseModel');
 
   await Promise.all(['//TrainerA', '//TrainerB'].map((uri) => pollUntil(`${uri} registered`,
     async () => (await api.query.compute.workers(keyring.addFromUri(uri).address)).isSome, { timeoutMs: 60_000 })));
@@ -115,7 +102,7 @@ test('a fine-tune on a Datanet snapshot is trained by two workers and recorded w
     steps: 3, batchSize: 1, gradAccum: 2, seqLen: 32, heldoutPermille: 200, seed: 7,
   };
   const ownerBefore = (await api.query.system.account(alice.address)).data.free.toBigInt();
-  const requested = await submitOk(api.tx.models.requestFinetune(base, snapshot, hyper, OPEN, 2, 200, null), requester);
+  const requested = await submitOk(api, api.tx.models.requestFinetune(base, snapshot, hyper, OPEN, 2, 200, null), requester);
   const req = eventData(requested.events, 'models', 'FinetuneRequested');
   assert.equal(req.accessFee.toBigInt(), accessFee);
   assert.equal((await api.query.system.account(alice.address)).data.free.toBigInt() - ownerBefore, accessFee,
@@ -162,10 +149,10 @@ test('a fine-tune on a Datanet snapshot is trained by two workers and recorded w
   assert.equal(JSON.parse(await cfg.text()).peft_type, 'LORA');
 
   // Owner calls: publish, then a stranger may not deprecate, then transfer.
-  await submitOk(api.tx.models.publish(model), requester);
+  await submitOk(api, api.tx.models.publish(model), requester);
   assert.equal((await api.query.models.modelRecords(model)).unwrap().status.type, 'Published');
   const stranger = await submit(api.tx.models.deprecate(model), alice);
-  assert.equal(moduleError(stranger.dispatchError), 'models.NotOwner');
-  await submitOk(api.tx.models.transferModel(model, alice.address), requester);
+  assert.equal(moduleError(api, stranger.dispatchError), 'models.NotOwner');
+  await submitOk(api, api.tx.models.transferModel(model, alice.address), requester);
   assert.equal((await api.query.models.modelRecords(model)).unwrap().owner.toString(), alice.address);
 });

@@ -2,6 +2,7 @@
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { once } from 'node:events';
+import assert from 'node:assert/strict';
 import { ApiPromise, WsProvider } from '@polkadot/api';
 
 /** A TCP port that is free on the loopback interface right now. */
@@ -98,6 +99,21 @@ export function submit(tx, signer) {
       else if (status.isInvalid || status.isDropped || status.isUsurped) reject(new Error(`transaction ${status.type}`));
     }).catch(reject);
   });
+}
+
+/** `section.Name` of the module error an extrinsic failed with (asserting that it failed so). */
+export function moduleError(api, dispatchError) {
+  assert.ok(dispatchError, 'the extrinsic must fail');
+  assert.ok(dispatchError.isModule, dispatchError.toString());
+  const { section, name } = api.registry.findMetaError(dispatchError.asModule);
+  return `${section}.${name}`;
+}
+
+/** Like `submit`, asserting that the extrinsic succeeded (naming its module error if not). */
+export async function submitOk(api, tx, signer) {
+  const result = await submit(tx, signer);
+  assert.equal(result.dispatchError, undefined, result.dispatchError && moduleError(api, result.dispatchError));
+  return result;
 }
 
 /** The fee an included extrinsic paid, from its `TransactionFeePaid` event. */
