@@ -172,10 +172,11 @@ async fn the_train_executor_runs_a_job_reproducibly() {
 	use codec::{Decode, Encode};
 	use gpu_worker::{
 		chain::types::{
-			AssignedJob, JobKind, LoraHyperparams, ManifestEntry, SnapshotManifest, TrainResult,
-			TrainSpec,
+			Agreement, AssignedJob, JobKind, LoraHyperparams, ManifestEntry, SnapshotManifest,
+			TrainResult, TrainSpec,
 		},
 		jobs::{Executor, JobError, ModelLibrary, TrainExecutor},
+		train::TrainBackend,
 	};
 	use std::sync::Arc;
 	let Some(path) = model_path() else { return };
@@ -208,8 +209,8 @@ async fn the_train_executor_runs_a_job_reproducibly() {
 	let models_dir = path.parent().unwrap().to_path_buf();
 	let adapters = tempfile::tempdir().unwrap();
 	let executor = TrainExecutor::new(
-		Arc::new(OneManifest(manifest)),
-		Arc::new(ModelLibrary::new(models_dir)),
+		Arc::new(OneManifest(manifest.clone())),
+		Arc::new(ModelLibrary::new(models_dir.clone())),
 		adapters.path(),
 	);
 	let hyper = LoraHyperparams {
@@ -226,7 +227,14 @@ async fn the_train_executor_runs_a_job_reproducibly() {
 		heldout_permille: 200,
 		seed: 5,
 	};
-	let spec = TrainSpec { base: 0, base_hash, snapshot: 3, snapshot_root: [7; 32], hyper };
+	let spec = TrainSpec {
+		base: 0,
+		base_hash,
+		snapshot: 3,
+		snapshot_root: [7; 32],
+		hyper,
+		agreement: Agreement::Exact,
+	};
 	let job = |spec: &TrainSpec| AssignedJob {
 		id: 1,
 		kind: JobKind::Train,
@@ -247,6 +255,25 @@ async fn the_train_executor_runs_a_job_reproducibly() {
 	let weights = std::fs::read(dir.join("adapter_model.safetensors")).unwrap();
 	assert_eq!(sp_crypto_hashing::blake2_256(&weights), result.adapter_hash);
 	assert!(dir.join("report.json").is_file() && dir.join("loss.png").is_file());
+
+	// A worker configured for CUDA still trains a bit-for-bit job on the CPU path, so it agrees
+	// with CPU workers; a job with a tolerance goes to its CUDA backend (refused by name in a
+	// build without the `cuda` feature).
+	let gpu_worker = TrainExecutor::new(
+		Arc::new(OneManifest(manifest)),
+		Arc::new(ModelLibrary::new(models_dir)),
+		adapters.path(),
+	)
+	.with_backend(TrainBackend::Cuda);
+	assert_eq!(gpu_worker.execute(&job(&spec)).await.unwrap(), first);
+	if !cfg!(feature = "cuda") {
+		let tolerant =
+			TrainSpec { agreement: Agreement::HeldOutLoss { tolerance_ppm: 10_000 }, ..spec };
+		assert!(matches!(
+			gpu_worker.execute(&job(&tolerant)).await,
+			Err(JobError::Failed(m)) if m.contains("cuda")
+		));
+	}
 
 	// A changed root, an unknown base and a bad spec are refused, each by name.
 	let moved = TrainSpec { snapshot_root: [8; 32], ..spec };

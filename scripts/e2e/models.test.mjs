@@ -102,7 +102,7 @@ test('a fine-tune on a Datanet snapshot is trained by two workers and recorded w
     steps: 3, batchSize: 1, gradAccum: 2, seqLen: 32, heldoutPermille: 200, seed: 7,
   };
   const ownerBefore = (await api.query.system.account(alice.address)).data.free.toBigInt();
-  const requested = await submitOk(api, api.tx.models.requestFinetune(base, snapshot, hyper, OPEN, 2, 200, null), requester);
+  const requested = await submitOk(api, api.tx.models.requestFinetune(base, snapshot, hyper, 'Exact', OPEN, 2, 200, null), requester);
   const req = eventData(requested.events, 'models', 'FinetuneRequested');
   assert.equal(req.accessFee.toBigInt(), accessFee);
   assert.equal((await api.query.system.account(alice.address)).data.free.toBigInt() - ownerBefore, accessFee,

@@ -47,7 +47,7 @@ const hyper = {
   steps: option('--steps', 8), batchSize: 1, gradAccum: 2, seqLen: 64, heldoutPermille: 50, seed: 1,
 };
 const started = Date.now();
-const requested = check(await submit(api.tx.models.requestFinetune(base, Number(snapshotArg), hyper, 10n ** 18n, option('--replication', 1), 400, null), alice), 'requestFinetune');
+const requested = check(await submit(api.tx.models.requestFinetune(base, Number(snapshotArg), hyper, 'Exact', 10n ** 18n, option('--replication', 1), 400, null), alice), 'requestFinetune');
 const job = eventOf(requested.events, 'models', 'FinetuneRequested').job.toNumber();
 const settled = await pollUntil(`train job ${job}`, async () => {
   const j = await api.query.compute.jobs(job);

@@ -150,6 +150,20 @@ pub struct LoraHyperparams {
 	pub seed: u64,
 }
 
+/// How replicated workers' train results must agree (pallet-models' `Agreement`).
+#[derive(Encode, Decode, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Agreement {
+	/// Bit for bit: workers train on the deterministic CPU path.
+	#[codec(index = 0)]
+	Exact,
+	/// Held-out losses within `tolerance_ppm` millionths: workers may train on a GPU.
+	#[codec(index = 1)]
+	HeldOutLoss {
+		/// The relative tolerance in millionths.
+		tolerance_ppm: u32,
+	},
+}
+
 /// The spec of a [`JobKind::Train`] job (pallet-models' `TrainSpec`).
 #[derive(Encode, Decode, Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TrainSpec {
@@ -163,6 +177,8 @@ pub struct TrainSpec {
 	pub snapshot_root: [u8; 32],
 	/// Hyperparameters.
 	pub hyper: LoraHyperparams,
+	/// How replicated results must agree; decides the backend this worker trains on.
+	pub agreement: Agreement,
 }
 
 /// The payload of a train job's result (pallet-models' `TrainResult`); the payload hash is

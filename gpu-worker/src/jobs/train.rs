@@ -13,7 +13,7 @@
 
 use super::{verify::fetch_contents, Executor, JobError, JobOutput};
 use crate::{
-	chain::types::{AssignedJob, JobKind, LoraHyperparams, TrainResult, TrainSpec},
+	chain::types::{Agreement, AssignedJob, JobKind, LoraHyperparams, TrainResult, TrainSpec},
 	fetch::Fetcher,
 	jobs::verify::ManifestSource,
 	store::StoreClient,
@@ -238,8 +238,8 @@ impl<M: ManifestSource + ?Sized + 'static> Executor for TrainExecutor<M> {
 		}
 
 		let _running = self.one_at_a_time.lock().await;
-		let (models, adapters, backend) =
-			(self.models.clone(), self.adapters.clone(), self.backend);
+		let (models, adapters) = (self.models.clone(), self.adapters.clone());
+		let backend = backend_for(spec.agreement, self.backend);
 		let (result, weights, config_json) = tokio::task::spawn_blocking(move || {
 			let base = models.load(&spec.base_hash).map_err(JobError::Failed)?;
 			run(&base, &spec.base_hash, documents, &config, backend, &adapters)
@@ -255,6 +255,15 @@ impl<M: ManifestSource + ?Sized + 'static> Executor for TrainExecutor<M> {
 			}
 		}
 		Ok(JobOutput::new(result.encode()))
+	}
+}
+
+/// The backend a job runs on: bit-for-bit agreement needs the deterministic CPU path whatever
+/// this worker's configured backend; a tolerance lets a GPU worker use its GPU.
+pub fn backend_for(agreement: Agreement, configured: TrainBackend) -> TrainBackend {
+	match agreement {
+		Agreement::Exact => TrainBackend::Cpu,
+		Agreement::HeldOutLoss { .. } => configured,
 	}
 }
 

@@ -1,7 +1,7 @@
 //! The logic behind the calls and the deadline hook: worker lifecycle, job creation, the
 //! stake-weighted draw of workers, settlement by majority, escalation and slashing.
 
-use alloc::{collections::btree_map::BTreeMap, vec::Vec};
+use alloc::vec::Vec;
 use codec::Encode;
 use frame_support::{
 	ensure,
@@ -468,24 +468,44 @@ impl<T: Config> Pallet<T> {
 
 	// ---- Settlement -------------------------------------------------------------------------
 
-	/// Decides a job on its stored results: completes it on a strict majority, else escalates
-	/// (only when every assigned worker reported and rounds remain) or fails it. Returns the
-	/// weight the job hook used.
+	/// Decides a job on its stored results: completes it when a strict majority agrees with one
+	/// result ([`JobHooks::agree`]), else escalates (only when every assigned worker reported and
+	/// rounds remain) or fails it. Returns the weight the job hook used.
 	fn settle(id: JobId, job: JobOf<T>, mode: Settle) -> Result<Weight, DispatchError> {
-		let mut results: Vec<(T::AccountId, H256)> =
-			Results::<T>::iter_prefix(id).map(|(who, result)| (who, result.payload_hash)).collect();
+		let mut results: Vec<(T::AccountId, H256, Vec<u8>)> = Results::<T>::iter_prefix(id)
+			.map(|(who, result)| (who, result.payload_hash, result.payload.into_inner()))
+			.collect();
 		results.sort_by(|a, b| a.0.cmp(&b.0));
-		let mut tally: BTreeMap<H256, u32> = BTreeMap::new();
-		for (_, hash) in &results {
-			let votes = tally.entry(*hash).or_default();
-			*votes = votes.saturating_add(1);
+		let total = results.len();
+		// For each result (in account order), who agrees with it; the first most agreed-with
+		// result wins if a strict majority agrees with it.
+		let mut best: Option<(usize, Vec<bool>)> = None;
+		for (i, (_, hash, payload)) in results.iter().enumerate() {
+			let agreeing: Vec<bool> = results
+				.iter()
+				.map(|(_, other_hash, other)| {
+					T::Hooks::agree(
+						job.kind,
+						&job.spec,
+						(*hash, payload.as_slice()),
+						(*other_hash, other.as_slice()),
+					)
+				})
+				.collect();
+			let votes = agreeing.iter().filter(|agrees| **agrees).count();
+			let leading = best
+				.as_ref()
+				.is_none_or(|(_, seen)| votes > seen.iter().filter(|agrees| **agrees).count());
+			if leading {
+				best = Some((i, agreeing));
+			}
 		}
-		let total = results.len() as u32;
-		let winner =
-			tally.iter().find(|(_, votes)| votes.saturating_mul(2) > total).map(|(hash, _)| *hash);
+		let winner = best.filter(|(_, agreeing)| {
+			agreeing.iter().filter(|agrees| **agrees).count().saturating_mul(2) > total
+		});
 
 		match winner {
-			Some(outcome) => Self::complete(id, job, outcome, results),
+			Some((index, agreeing)) => Self::complete(id, job, index, agreeing, results),
 			None if mode == Settle::AllReported && job.escalations < T::MaxEscalations::get() => {
 				Self::escalate(id, job)
 			}
@@ -493,33 +513,33 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// Pays the fee to the majority, slashes the minority and tells the job hook. Returns the
-	/// weight the hook used.
+	/// Pays the fee to the workers agreeing with the winning result (`results[winner]`),
+	/// slashes the others and tells the job hook. Returns the weight the hook used.
 	fn complete(
 		id: JobId,
 		mut job: JobOf<T>,
-		outcome: H256,
-		results: Vec<(T::AccountId, H256)>,
+		winner: usize,
+		agreeing: Vec<bool>,
+		results: Vec<(T::AccountId, H256, Vec<u8>)>,
 	) -> Result<Weight, DispatchError> {
+		let (outcome, payload) = results
+			.get(winner)
+			.map(|(_, hash, payload)| (*hash, payload.clone()))
+			.unwrap_or_default();
 		let (majority, minority): (Vec<_>, Vec<_>) =
-			results.into_iter().partition(|(_, hash)| *hash == outcome);
-		let majority: Vec<T::AccountId> = majority.into_iter().map(|(who, _)| who).collect();
+			results.into_iter().zip(agreeing).partition(|(_, agrees)| *agrees);
+		let majority: Vec<T::AccountId> =
+			majority.into_iter().map(|((who, _, _), _)| who).collect();
 		let mut paid: Vec<(T::AccountId, BalanceOf<T>)> =
 			majority.iter().map(|who| (who.clone(), Zero::zero())).collect();
 
 		Self::pay_out(HoldReason::JobEscrow, &job.requester, job.fee, &mut paid)?;
-		for (loser, _) in minority {
+		for ((loser, _, _), _) in minority {
 			let (_, to_majority) =
 				Self::slash(&loser, id, T::SlashDisagreeFraction::get(), SlashReason::Disagreed)?;
 			Self::pay_out(HoldReason::WorkerStake, &loser, to_majority, &mut paid)?;
 		}
 
-		// `results` is in account order, so the payload is the first majority worker's.
-		let payload = majority
-			.first()
-			.and_then(|first| Results::<T>::get(id, first))
-			.map(|result| result.payload)
-			.unwrap_or_default();
 		let hooks = T::Hooks::on_completed(
 			id,
 			&job.requester,

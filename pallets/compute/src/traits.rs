@@ -45,8 +45,8 @@ impl JobSpecCheck for () {
 /// fee and slashes have moved and before the job's results are cleared; the hook cannot fail
 /// the settlement, so it must not panic and should record its own failures (as events).
 pub trait JobHooks<AccountId> {
-	/// A strict majority of `workers` (in account order) agreed on `outcome`; `payload` is the
-	/// inline payload of the first of them. Returns the weight used, at most
+	/// A strict majority of `workers` (in account order) agreed (see [`Self::agree`]) with the
+	/// result whose payload hash is `outcome` and inline payload `payload`. Returns the weight used, at most
 	/// [`Self::max_weight`].
 	fn on_completed(
 		job: JobId,
@@ -64,6 +64,20 @@ pub trait JobHooks<AccountId> {
 
 	/// The most either hook may use; compute charges it up front wherever a job may settle.
 	fn max_weight() -> Weight;
+
+	/// Whether two results of a job of `kind` with `spec` agree, each given as its payload hash
+	/// and inline payload. Settlement counts, for every result, the results that agree with it;
+	/// a result a strict majority agrees with wins (the most agreed-with, then the first in
+	/// account order) and the workers agreeing with it are the majority.
+	///
+	/// The default is bit-for-bit agreement: equal payload hashes. A kind whose workers may
+	/// differ in the last bits (training on GPUs) compares a metric within a tolerance here.
+	/// The relation must be symmetric and reflexive, and cheap: settlement calls it at most
+	/// `MaxAssigned²` times within the settling call's weight.
+	fn agree(kind: JobKind, spec: &[u8], a: (H256, &[u8]), b: (H256, &[u8])) -> bool {
+		let _ = (kind, spec);
+		a.0 == b.0
+	}
 }
 
 /// Nobody listens: settling costs nothing more.

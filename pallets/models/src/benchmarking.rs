@@ -145,6 +145,7 @@ fn pending<T: Config>(
 		snapshot,
 		snapshot_root,
 		hyper: hyper::<T>(),
+		agreement: Agreement::HeldOutLoss { tolerance_ppm: bounds::MAX_LOSS_TOLERANCE_PPM },
 	};
 	Ok((base, spec.encode()))
 }
@@ -194,6 +195,7 @@ mod benchmarks {
 			base,
 			snapshot,
 			hyper::<T>(),
+			Agreement::HeldOutLoss { tolerance_ppm: bounds::MAX_LOSS_TOLERANCE_PPM },
 			fee,
 			replication,
 			timeout,

@@ -19,11 +19,11 @@ use sp_core::H256;
 use sp_runtime::{ArithmeticError, DispatchError, DispatchResult};
 
 use crate::{
-	traits::Inspect, BalanceOf, BaseModel, BaseModelHashes, BaseModelId, BaseModels, Config, Error,
-	Event, Finetune, FinetuneOf, HoldReason, LoraHyperparams, Model, ModelId, ModelOf,
-	ModelRecords, ModelStatus, ModelVersion, ModelVersionOf, ModelVersions, NextBaseModelId,
-	NextModelId, Pallet, PendingFinetunes, TrainMetrics, TrainResult, TrainSpec, VersionIndex,
-	WeightInfo,
+	traits::Inspect, Agreement, BalanceOf, BaseModel, BaseModelHashes, BaseModelId, BaseModels,
+	Config, Error, Event, Finetune, FinetuneOf, HoldReason, LoraHyperparams, Model, ModelId,
+	ModelOf, ModelRecords, ModelStatus, ModelVersion, ModelVersionOf, ModelVersions,
+	NextBaseModelId, NextModelId, Pallet, PendingFinetunes, TrainMetrics, TrainResult, TrainSpec,
+	VersionIndex, WeightInfo,
 };
 
 /// Hyperparameter bounds that do not depend on the runtime.
@@ -46,6 +46,8 @@ pub mod bounds {
 	pub const SEQ_LEN: RangeInclusive<u16> = 8..=2048;
 	/// Held-out share, per mille.
 	pub const HELDOUT_PERMILLE: RangeInclusive<u16> = 1..=500;
+	/// The loosest held-out loss tolerance a fine-tune may ask for, in millionths (5%).
+	pub const MAX_LOSS_TOLERANCE_PPM: u32 = 50_000;
 }
 
 impl<T: Config> Pallet<T> {
@@ -139,12 +141,19 @@ impl<T: Config> Pallet<T> {
 		base: BaseModelId,
 		snapshot: SnapshotId,
 		hyper: LoraHyperparams,
+		agreement: Agreement,
 		fee: BalanceOf<T>,
 		replication: u8,
 		timeout: BlockNumberFor<T>,
 		model: Option<ModelId>,
 	) -> Result<JobId, DispatchError> {
 		Self::check_hyperparams(&hyper)?;
+		if let Agreement::HeldOutLoss { tolerance_ppm } = agreement {
+			ensure!(
+				(1..=bounds::MAX_LOSS_TOLERANCE_PPM).contains(&tolerance_ppm),
+				Error::<T>::ToleranceOutOfRange
+			);
+		}
 		let base_model = BaseModels::<T>::get(base).ok_or(Error::<T>::UnknownBaseModel)?;
 		if let Some(id) = model {
 			let record = Self::owned_model(&who, id)?;
@@ -161,8 +170,14 @@ impl<T: Config> Pallet<T> {
 		ensure!(T::Datanets::may_train(&who, snapshot), Error::<T>::NoTrainingAccess);
 		let access_fee = T::Datanets::charge_training_access(&who, snapshot)?;
 
-		let spec =
-			TrainSpec { base, base_hash: base_model.content_hash, snapshot, snapshot_root, hyper };
+		let spec = TrainSpec {
+			base,
+			base_hash: base_model.content_hash,
+			snapshot,
+			snapshot_root,
+			hyper,
+			agreement,
+		};
 		let job = T::Jobs::create_job(
 			who.clone(),
 			JobKind::Train,
@@ -385,6 +400,26 @@ impl<T: Config> JobHooks<T::AccountId> for Pallet<T> {
 
 	fn max_weight() -> Weight {
 		T::WeightInfo::on_completed().max(T::WeightInfo::on_failed())
+	}
+
+	/// Train results agree as their spec's [`Agreement`] says; a result whose payload is not
+	/// what its hash commits to, or does not decode, agrees with nothing but an equal hash.
+	fn agree(kind: JobKind, spec: &[u8], a: (H256, &[u8]), b: (H256, &[u8])) -> bool {
+		if a.0 == b.0 {
+			return true;
+		}
+		if kind != JobKind::Train {
+			return false;
+		}
+		let result = |(hash, payload): (H256, &[u8])| {
+			(H256(sp_io::hashing::blake2_256(payload)) == hash)
+				.then(|| TrainResult::decode_all(&mut &payload[..]).ok())
+				.flatten()
+		};
+		match (TrainSpec::decode_all(&mut &spec[..]), result(a), result(b)) {
+			(Ok(spec), Some(a), Some(b)) => spec.agreement.agree(&a, &b),
+			_ => false,
+		}
 	}
 }
 

@@ -47,6 +47,7 @@
 
 extern crate alloc;
 
+pub use impls::bounds;
 pub use pallet::*;
 pub use types::*;
 pub use weights::WeightInfo;
@@ -292,6 +293,8 @@ pub mod pallet {
 		SeqLenOutOfRange,
 		/// The held-out share must be between 1 and 500 per mille.
 		HeldoutOutOfRange,
+		/// A held-out loss tolerance must be between 1 and 50,000 millionths.
+		ToleranceOutOfRange,
 	}
 
 	#[pallet::hooks]
@@ -337,9 +340,11 @@ pub mod pallet {
 			Ok(())
 		}
 
-		/// Asks for a LoRA fine-tune of `base` on `snapshot`: checks the hyperparameters, admits
-		/// the caller to the snapshot (paying its access fee, if any) and creates the training
-		/// job with `fee`, `replication` and `timeout`. With `model`, the result becomes a new
+		/// Asks for a LoRA fine-tune of `base` on `snapshot`: checks the hyperparameters and the
+		/// agreement rule, admits the caller to the snapshot (paying its access fee, if any) and
+		/// creates the training job with `fee`, `replication` and `timeout`. Its replicated
+		/// workers must agree as `agreement` says: `Exact` (bit for bit, CPU training) or
+		/// `HeldOutLoss` within a tolerance (GPU training). With `model`, the result becomes a new
 		/// version of that model (the caller's, on the same base); without, a new model.
 		///
 		/// Emits `FinetuneRequested` (and compute's `JobCreated`).
@@ -351,6 +356,7 @@ pub mod pallet {
 			base: BaseModelId,
 			snapshot: SnapshotId,
 			hyper: LoraHyperparams,
+			agreement: Agreement,
 			fee: BalanceOf<T>,
 			replication: u8,
 			timeout: BlockNumberFor<T>,
@@ -362,6 +368,7 @@ pub mod pallet {
 				base,
 				snapshot,
 				hyper,
+				agreement,
 				fee,
 				replication,
 				timeout,

@@ -148,11 +148,65 @@ pub struct LoraHyperparams {
 	pub seed: u64,
 }
 
+/// How the results of a training job's replicated workers must agree for the job to complete.
+///
+/// Wire format (SCALE): index `0` for `Exact`; index `1` and a `u32` for `HeldOutLoss`.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub enum Agreement {
+	/// Bit for bit: the same adapter file, so the same result hash. Workers train on the
+	/// deterministic CPU path, where the same seed, data and hyperparameters give the same
+	/// bytes on every machine.
+	#[codec(index = 0)]
+	Exact,
+	/// Within a tolerance, for GPU training, whose floating-point sums are not reproducible
+	/// across devices: the same adapter config, steps and train/held-out split, and held-out
+	/// losses before and after training each within `tolerance_ppm` millionths of the larger
+	/// of the two. The version records the adapter of the result most workers agree with.
+	#[codec(index = 1)]
+	HeldOutLoss {
+		/// The relative tolerance in millionths: 1 to [`crate::bounds::MAX_LOSS_TOLERANCE_PPM`].
+		tolerance_ppm: u32,
+	},
+}
+
+impl Agreement {
+	/// Whether two training results agree under this rule.
+	pub fn agree(&self, a: &TrainResult, b: &TrainResult) -> bool {
+		match *self {
+			Agreement::Exact => a == b,
+			Agreement::HeldOutLoss { tolerance_ppm } => {
+				let close = |x: u64, y: u64| {
+					let diff = u128::from(x.abs_diff(y));
+					let larger = u128::from(x.max(y));
+					diff.saturating_mul(1_000_000) <= larger.saturating_mul(tolerance_ppm.into())
+				};
+				a.config_hash == b.config_hash
+					&& a.train_examples == b.train_examples
+					&& a.heldout_examples == b.heldout_examples
+					&& a.steps == b.steps
+					&& close(a.heldout_loss_before_micro, b.heldout_loss_before_micro)
+					&& close(a.heldout_loss_after_micro, b.heldout_loss_after_micro)
+			}
+		}
+	}
+}
+
 /// The spec of a [`pallet_compute::JobKind::Train`] job this pallet creates, SCALE-encoded into
 /// the job's spec. It names the exact weights and data to train on.
 ///
 /// Wire format (SCALE, in this order): `base: u32, base_hash: [u8; 32], snapshot: u32,
-/// snapshot_root: [u8; 32], hyper: LoraHyperparams`.
+/// snapshot_root: [u8; 32], hyper: LoraHyperparams, agreement: Agreement`.
 #[derive(
 	Encode,
 	Decode,
@@ -176,6 +230,8 @@ pub struct TrainSpec {
 	pub snapshot_root: H256,
 	/// How to train.
 	pub hyper: LoraHyperparams,
+	/// How replicated workers' results must agree.
+	pub agreement: Agreement,
 }
 
 /// What a worker reports for a training job: its inline payload is this, SCALE-encoded, and its

@@ -14,7 +14,7 @@ fn submit_with(who: AccountId, id: JobId, result: H256, payload: &[u8]) {
 }
 
 #[test]
-fn completion_tells_the_hook_the_majority_and_the_first_majority_payload() {
+fn completion_tells_the_hook_the_majority_and_the_winning_payload() {
 	run(|| {
 		register_all(&[W1, W2, W3]);
 		let id = create(3);
@@ -178,5 +178,77 @@ fn job_creator_refuses_what_the_call_refuses() {
 			),
 			Error::<Test>::FeeTooLow
 		);
+	});
+}
+
+/// Submits a result whose payload is the one byte `metric` (its hash differs per worker).
+fn submit_metric(who: AccountId, id: JobId, metric: u8) {
+	submit_with(who, id, H256::from_low_u64_be(who), &[metric]);
+}
+
+fn completed_with() -> (H256, Vec<u8>, Vec<AccountId>) {
+	match HookCalls::get().last() {
+		Some(HookCall::Completed { outcome, payload, workers, .. }) => {
+			(*outcome, payload.clone(), workers.clone())
+		}
+		other => panic!("expected a completion, got {other:?}"),
+	}
+}
+
+#[test]
+fn a_tolerant_hook_lets_different_hashes_agree_around_the_most_agreed_with_result() {
+	run(|| {
+		PayloadTolerance::set(Some(1));
+		register_all(&[W1, W2, W3]);
+		let id = create(3);
+		let mut workers = assigned(id);
+		workers.sort();
+		// 10 ~ 11 ~ 12 but not 10 ~ 12: the middle result agrees with all three and wins.
+		for (w, metric) in workers.iter().zip([10u8, 11, 12]) {
+			submit_metric(*w, id, metric);
+		}
+		let (outcome, payload, majority) = completed_with();
+		assert_eq!(payload, vec![11]);
+		assert_eq!(outcome, H256::from_low_u64_be(workers[1]));
+		assert_eq!(majority, workers);
+		assert_eq!(job(id).outcome, Some(outcome));
+		// Nobody was slashed.
+		for w in &workers {
+			assert_eq!(stake_of(*w), MIN_STAKE);
+		}
+	});
+}
+
+#[test]
+fn a_tolerant_hook_slashes_the_result_outside_the_tolerance() {
+	run(|| {
+		PayloadTolerance::set(Some(1));
+		register_all(&[W1, W2, W3]);
+		let id = create(3);
+		let mut workers = assigned(id);
+		workers.sort();
+		// The first two agree with each other (two votes each); the first in account order wins.
+		for (w, metric) in workers.iter().zip([10u8, 11, 40]) {
+			submit_metric(*w, id, metric);
+		}
+		let (outcome, payload, majority) = completed_with();
+		assert_eq!((outcome, payload), (H256::from_low_u64_be(workers[0]), vec![10]));
+		assert_eq!(majority, workers[..2].to_vec());
+		assert_eq!(stake_of(workers[2]), MIN_STAKE - 100);
+	});
+}
+
+#[test]
+fn a_tolerant_hook_without_a_majority_escalates() {
+	run(|| {
+		PayloadTolerance::set(Some(1));
+		register_all(&[W1, W2, W3, W4, W5, W6]);
+		let id = create(3);
+		for (w, metric) in assigned(id).into_iter().zip([10u8, 20, 30]) {
+			submit_metric(w, id, metric);
+		}
+		assert!(HookCalls::get().is_empty());
+		let job = job(id);
+		assert_eq!((job.status, job.escalations), (JobStatus::Pending, 1));
 	});
 }

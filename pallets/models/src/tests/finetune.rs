@@ -26,6 +26,7 @@ fn creates_training_job_with_spec_and_records_pending_finetune() {
 				snapshot,
 				snapshot_root: Datanets::snapshot_root(snapshot).unwrap(),
 				hyper: hyper(),
+				agreement: Agreement::Exact,
 			}
 		);
 		assert_eq!(
@@ -60,9 +61,12 @@ fn spec_has_the_documented_wire_layout() {
 		snapshot: 2,
 		snapshot_root: H256::repeat_byte(0xbb),
 		hyper: hyper(),
+		agreement: Agreement::HeldOutLoss { tolerance_ppm: 10_000 },
 	};
 	let bytes = spec.encode();
-	assert_eq!(bytes.len(), 4 + 32 + 4 + 32 + 35);
+	assert_eq!(bytes.len(), 4 + 32 + 4 + 32 + 35 + 5);
+	assert_eq!(&bytes[107..], &[&[1u8][..], &10_000u32.to_le_bytes()].concat()[..]);
+	assert_eq!(Agreement::Exact.encode(), vec![0u8]);
 	assert_eq!(&bytes[..4], &1u32.to_le_bytes());
 	assert_eq!(&bytes[36..40], &2u32.to_le_bytes());
 	let h = hyper();
@@ -81,7 +85,7 @@ fn spec_has_the_documented_wire_layout() {
 		&h.seed.to_le_bytes(),
 	]
 	.concat();
-	assert_eq!(&bytes[72..], &tail[..]);
+	assert_eq!(&bytes[72..107], &tail[..]);
 	let result = train_result(1).encode();
 	assert_eq!(result.len(), 32 + 32 + 4 + 4 + 8 + 8 + 4);
 	assert_eq!(&result[64..68], &180u32.to_le_bytes());
@@ -124,6 +128,7 @@ fn allowlist_refuses_strangers_and_admits_listed_accounts() {
 				base,
 				snapshot,
 				hyper(),
+				Agreement::Exact,
 				FEE,
 				1,
 				TIMEOUT,
@@ -149,6 +154,7 @@ fn failed_job_creation_leaves_the_access_fee_unpaid() {
 				base,
 				snapshot,
 				hyper(),
+				Agreement::Exact,
 				FEE,
 				2,
 				TIMEOUT,
@@ -163,6 +169,7 @@ fn failed_job_creation_leaves_the_access_fee_unpaid() {
 				base,
 				snapshot,
 				hyper(),
+				Agreement::Exact,
 				MIN_FEE - 1,
 				1,
 				TIMEOUT,
@@ -184,6 +191,7 @@ fn refuses_access_fee_the_requester_cannot_pay() {
 			base,
 			snapshot,
 			hyper(),
+			Agreement::Exact,
 			FEE,
 			1,
 			TIMEOUT,
@@ -207,6 +215,7 @@ fn refuses_unknown_base_and_snapshot() {
 				base,
 				snapshot,
 				hyper(),
+				Agreement::Exact,
 				FEE,
 				1,
 				TIMEOUT,
@@ -257,6 +266,7 @@ fn refuses_hyperparameters_out_of_bounds() {
 					base,
 					snapshot,
 					bad,
+					Agreement::Exact,
 					FEE,
 					1,
 					TIMEOUT,
@@ -285,6 +295,7 @@ fn refuses_hyperparameters_out_of_bounds() {
 			base,
 			snapshot,
 			edge,
+			Agreement::Exact,
 			FEE,
 			1,
 			TIMEOUT,
@@ -323,6 +334,7 @@ fn refuses_more_pending_finetunes_than_the_bound() {
 				base,
 				snapshot,
 				hyper(),
+				Agreement::Exact,
 				FEE,
 				1,
 				TIMEOUT,
@@ -344,6 +356,7 @@ fn new_version_request_checks_the_model() {
 				base,
 				snapshot,
 				hyper(),
+				Agreement::Exact,
 				FEE,
 				1,
 				TIMEOUT,

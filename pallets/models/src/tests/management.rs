@@ -50,6 +50,7 @@ fn transfers_the_model_to_a_new_owner() {
 				base,
 				snapshot,
 				hyper(),
+				Agreement::Exact,
 				FEE,
 				1,
 				TIMEOUT,

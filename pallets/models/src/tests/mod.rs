@@ -129,7 +129,8 @@ pub fn hyper() -> LoraHyperparams {
 pub const FEE: Balance = 300;
 pub const TIMEOUT: u64 = 10;
 
-/// `who` asks for a fine-tune with [`FEE`] and [`TIMEOUT`]; returns the job.
+/// `who` asks for a fine-tune with [`FEE`] and [`TIMEOUT`], bit-for-bit agreement; returns
+/// the job.
 pub fn request(
 	who: AccountId,
 	base: BaseModelId,
@@ -137,12 +138,25 @@ pub fn request(
 	replication: u8,
 	model: Option<ModelId>,
 ) -> JobId {
+	request_agreeing(who, base, snapshot, replication, model, Agreement::Exact)
+}
+
+/// [`request`] with an agreement rule.
+pub fn request_agreeing(
+	who: AccountId,
+	base: BaseModelId,
+	snapshot: SnapshotId,
+	replication: u8,
+	model: Option<ModelId>,
+	agreement: Agreement,
+) -> JobId {
 	let job = pallet_compute::NextJobId::<Test>::get();
 	assert_ok!(Models::request_finetune(
 		RuntimeOrigin::signed(who),
 		base,
 		snapshot,
 		hyper(),
+		agreement,
 		FEE,
 		replication,
 		TIMEOUT,

@@ -260,3 +260,135 @@ fn settling_result_pays_for_the_hook() {
 		);
 	});
 }
+
+/// A result of GPU training: its own adapter bytes, its held-out loss after training.
+fn gpu_result(n: u8, after_micro: u64) -> TrainResult {
+	TrainResult { heldout_loss_after_micro: after_micro, ..train_result(n) }
+}
+
+const TOLERANT: Agreement = Agreement::HeldOutLoss { tolerance_ppm: 10_000 };
+
+#[test]
+fn held_out_loss_agreement_accepts_different_adapters_within_the_tolerance() {
+	run(|| {
+		register_workers(&[W1, W2, W3]);
+		let base = register_base(0);
+		let job = request_agreeing(BOB, base, public_snapshot(), 3, None, TOLERANT);
+		let mut workers = assigned(job);
+		workers.sort();
+		// 2.400 and 2.420 are within 1% of each other, 2.380 and 2.420 are not (1.65%);
+		// the middle result agrees with both and is recorded.
+		for (worker, (n, after)) in
+			workers.iter().zip([(1, 2_380_000), (2, 2_400_000), (3, 2_420_000)])
+		{
+			submit_payload(*worker, job, gpu_result(n, after).encode());
+		}
+		assert_eq!(pallet_compute::Jobs::<Test>::get(job).unwrap().status, JobStatus::Completed);
+		let version = ModelVersions::<Test>::get(0, 1).unwrap();
+		assert_eq!(version.adapter_hash, H256::repeat_byte(2));
+		assert_eq!(version.metrics.heldout_loss_after_micro, 2_400_000);
+		// Every worker agreed with it: all were paid, nobody was slashed (the version lists
+		// the first `MaxVersionWorkers` of them).
+		assert_eq!(version.workers.into_inner(), workers[..MAX_VERSION_WORKERS as usize]);
+		assert!(System::events().iter().any(|record| matches!(
+			&record.event,
+			RuntimeEvent::Compute(pallet_compute::Event::JobCompleted { paid, .. })
+				if paid.iter().map(|(who, _)| *who).collect::<Vec<_>>() == workers
+		)));
+	});
+}
+
+#[test]
+fn held_out_loss_agreement_refuses_results_outside_the_tolerance_or_split() {
+	run(|| {
+		register_workers(&[W1, W2, W3]);
+		let base = register_base(0);
+		let job = request_agreeing(BOB, base, public_snapshot(), 3, None, TOLERANT);
+		// 3% apart pairwise: nobody has a majority, so the job does not complete.
+		for (worker, (n, after)) in
+			assigned(job).into_iter().zip([(1, 2_400_000), (2, 2_472_000), (3, 2_546_000)])
+		{
+			submit_payload(worker, job, gpu_result(n, after).encode());
+		}
+		let record = pallet_compute::Jobs::<Test>::get(job);
+		assert!(record.is_none_or(|record| record.status != JobStatus::Completed));
+		assert!(ModelVersions::<Test>::get(0, 1).is_none());
+	});
+	// Equal losses but another train/held-out split, or another config, never agree.
+	let rule = TOLERANT;
+	let a = gpu_result(1, 2_400_000);
+	assert!(rule.agree(&a, &gpu_result(2, 2_400_000)));
+	assert!(!rule.agree(&a, &TrainResult { heldout_examples: 21, ..a }));
+	assert!(!rule.agree(&a, &TrainResult { steps: 99, ..a }));
+	assert!(!rule.agree(&a, &TrainResult { config_hash: H256::repeat_byte(1), ..a }));
+	assert!(!rule.agree(&a, &TrainResult { heldout_loss_before_micro: 3_200_000, ..a }));
+	// Bit-for-bit agreement wants the same result.
+	assert!(!Agreement::Exact.agree(&a, &gpu_result(2, 2_400_000)));
+	assert!(Agreement::Exact.agree(&a, &a));
+}
+
+#[test]
+fn exact_agreement_refuses_close_but_different_adapters() {
+	run(|| {
+		register_workers(&[W1, W2]);
+		let base = register_base(0);
+		let job = request(BOB, base, public_snapshot(), 2, None);
+		submit_payload(W1, job, gpu_result(1, 2_400_000).encode());
+		submit_payload(W2, job, gpu_result(2, 2_400_001).encode());
+		assert_eq!(pallet_compute::Jobs::<Test>::get(job).unwrap().status, JobStatus::Failed);
+		assert_eq!(last_event(), Event::FinetuneFailed { job });
+	});
+}
+
+#[test]
+fn a_payload_that_is_not_its_hash_agrees_with_nothing_under_a_tolerance() {
+	use pallet_compute::traits::JobHooks;
+	let spec = TrainSpec {
+		base: 0,
+		base_hash: H256::zero(),
+		snapshot: 0,
+		snapshot_root: H256::zero(),
+		hyper: hyper(),
+		agreement: TOLERANT,
+	}
+	.encode();
+	let (a, b) = (gpu_result(1, 2_400_000).encode(), gpu_result(2, 2_400_000).encode());
+	let hash = |bytes: &[u8]| H256(sp_io::hashing::blake2_256(bytes));
+	assert!(Models::agree(JobKind::Train, &spec, (hash(&a), &a), (hash(&b), &b)));
+	assert!(!Models::agree(JobKind::Train, &spec, (hash(&a), &a), (H256::repeat_byte(9), &b)));
+	assert!(!Models::agree(JobKind::Train, &spec, (hash(&a), &a), (hash(b"x"), b"x")));
+	assert!(!Models::agree(JobKind::Infer, &spec, (hash(&a), &a), (hash(&b), &b)));
+}
+
+#[test]
+fn tolerance_must_be_within_bounds() {
+	run(|| {
+		register_workers(&[W1]);
+		let base = register_base(0);
+		let snapshot = public_snapshot();
+		for tolerance_ppm in [0, bounds::MAX_LOSS_TOLERANCE_PPM + 1] {
+			frame_support::assert_noop!(
+				Models::request_finetune(
+					RuntimeOrigin::signed(BOB),
+					base,
+					snapshot,
+					hyper(),
+					Agreement::HeldOutLoss { tolerance_ppm },
+					FEE,
+					1,
+					TIMEOUT,
+					None,
+				),
+				Error::<Test>::ToleranceOutOfRange
+			);
+		}
+		request_agreeing(
+			BOB,
+			base,
+			snapshot,
+			1,
+			None,
+			Agreement::HeldOutLoss { tolerance_ppm: bounds::MAX_LOSS_TOLERANCE_PPM },
+		);
+	});
+}
