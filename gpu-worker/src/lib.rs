@@ -23,6 +23,8 @@
 //! - [`worker`]: the service loop. Each new block it keeps the worker registered and alive,
 //!   picks up its jobs (and those dispatched through the API), runs each (job, round) once with
 //!   bounded concurrency, and submits the results, retrying what failed on a later block.
+//! - [`openai`]: the OpenAI-compatible serving API (completions, chat, streaming), paid by
+//!   signed requests and settled on-chain by batched receipts.
 //! - [`api`]: the worker's JSON-RPC server (`worker_info`, `worker_dispatch`, `worker_status`),
 //!   which the node's off-chain worker calls.
 //!
@@ -30,6 +32,7 @@
 //!
 //! - [`model`]: a pretrained Model from a GGUF file: metadata, tensors dequantized to `f32`, the
 //!   Llama config and the byte-level BPE tokenizer.
+//! - [`openlora`]: serving many LoRA adapters from one base Model with mixed-adapter batches.
 //!
 //! Training and serving land in their own modules later; `main.rs` wires the pieces into the
 //! `gpu-worker` command line.
@@ -40,6 +43,8 @@ pub mod fetch;
 pub mod jobs;
 pub mod model;
 pub mod net;
+pub mod openai;
+pub mod openlora;
 pub mod store;
 pub mod train;
 pub mod worker;

@@ -8,6 +8,7 @@
 //! gpu-worker serve --node ws://127.0.0.1:9944 --key //Bob [--listen 127.0.0.1:8091]
 //!                  [--stake OPEN] [--backend cpu] [--job-kinds verify-snapshot]
 //!                  [--poll-ms 1000] [--max-jobs 4] [--heartbeat-blocks 20]
+//!                  [--openai 127.0.0.1:8095 [--serve-model FILE] [--allow-unpaid]]
 //!                                                                        run the worker service
 //! gpu-worker store --dir DIR --listen 127.0.0.1:PORT [--max-bytes N]   serve a store
 //! gpu-worker store-put --url http://127.0.0.1:PORT FILE...              upload, print "0x<hash> <size> <locator>"
@@ -140,9 +141,37 @@ struct ServeArgs {
 	/// loss plot). Default: `adapters` under the models directory.
 	#[arg(long)]
 	adapters_dir: Option<PathBuf>,
-	/// A content store (http://HOST:PORT) that trained adapters are uploaded to.
+	/// A content store (http://HOST:PORT) that trained adapters are uploaded to (and that
+	/// served adapters missing from the adapters directory are fetched from).
 	#[arg(long)]
 	store: Option<String>,
+	/// Serve the OpenAI-compatible API (OpenLoRA) on this address: `/v1/completions`,
+	/// `/v1/chat/completions`, `/v1/models`, adapter admin routes. Paid by signed requests.
+	#[arg(long)]
+	openai: Option<SocketAddr>,
+	/// The base Model served (a `.gguf` file). Default: SmolLM2-135M-Instruct in the models
+	/// directory.
+	#[arg(long)]
+	serve_model: Option<PathBuf>,
+	/// Serve requests without payment headers too (local use only).
+	#[arg(long)]
+	allow_unpaid: bool,
+	/// Token the adapter admin routes need (`Authorization: Bearer TOKEN`); without one they
+	/// are open, so keep `--openai` on loopback then.
+	#[arg(long)]
+	admin_token: Option<String>,
+	/// Sequences in the running batch.
+	#[arg(long, default_value_t = 32)]
+	max_batch: usize,
+	/// Adapter slots kept ready for the batch.
+	#[arg(long, default_value_t = 64)]
+	slab_slots: usize,
+	/// Largest adapter rank served.
+	#[arg(long, default_value_t = 64)]
+	max_rank: usize,
+	/// Milliseconds between submissions of served requests' receipts.
+	#[arg(long, default_value_t = 6000)]
+	receipt_interval_ms: u64,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -295,6 +324,7 @@ async fn serve_worker(args: ServeArgs) -> Result<(), AnyError> {
 			),
 		};
 	let chain = chain::connect(&args.node, &args.key).await?;
+	let chain_for_openai = chain.clone();
 	let models_dir = args.models_dir.clone().unwrap_or_else(gpu_worker::model::default_models_dir);
 	let adapters_dir = args.adapters_dir.clone().unwrap_or_else(|| models_dir.join("adapters"));
 	let mut trainer =
@@ -338,6 +368,10 @@ async fn serve_worker(args: ServeArgs) -> Result<(), AnyError> {
 		if args.corrupt_results { "; CORRUPTING RESULTS (fault injection)" } else { "" }
 	);
 	let api = server.start(handle);
+	let openai = match args.openai {
+		Some(addr) => Some(start_openai(&args, addr, chain_for_openai).await?),
+		None => None,
+	};
 	worker
 		.run(async {
 			// Ctrl-C stops the loop; jobs it abandons are assigned again to a later start.
@@ -346,7 +380,88 @@ async fn serve_worker(args: ServeArgs) -> Result<(), AnyError> {
 		.await;
 	let _ = api.stop();
 	api.stopped().await;
+	if let Some(openai) = openai {
+		openai.abort();
+	}
 	Ok(())
+}
+
+/// Loads the served base Model, starts the OpenLoRA engine and the OpenAI-compatible API on
+/// `addr`, and a task that submits receipts every `--receipt-interval-ms`.
+async fn start_openai(
+	args: &ServeArgs,
+	addr: SocketAddr,
+	chain: Arc<dyn chain::Chain>,
+) -> Result<tokio::task::JoinHandle<()>, AnyError> {
+	use gpu_worker::{
+		model::{config::LlamaConfig, gguf::GgufFile, reference::Weights, tokenizer::Tokenizer},
+		openai::{ApiConfig, ApiServer as OpenAiServer, ApiState, Ledger},
+		openlora::{EngineHandle, EngineOptions},
+	};
+	let models_dir = args.models_dir.clone().unwrap_or_else(gpu_worker::model::default_models_dir);
+	let path = args
+		.serve_model
+		.clone()
+		.unwrap_or_else(|| models_dir.join(gpu_worker::model::SMOLLM2_FILE));
+	let bytes = std::fs::read(&path).map_err(|e| format!("reading {}: {e}", path.display()))?;
+	let base_hash = sp_crypto_hashing::blake2_256(&bytes);
+	drop(bytes);
+	let (config, weights, tokenizer) = tokio::task::spawn_blocking(move || {
+		let file = GgufFile::open(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+		let config = LlamaConfig::from_gguf(file.gguf()).map_err(|e| e.to_string())?;
+		let weights = Weights::load(&file, &config).map_err(|e| e.to_string())?;
+		let tokenizer = Tokenizer::from_gguf(file.gguf()).map_err(|e| e.to_string())?;
+		Ok::<_, String>((config, weights, tokenizer))
+	})
+	.await??;
+	let adapters_dir = args.adapters_dir.clone().unwrap_or_else(|| models_dir.join("adapters"));
+	let options = EngineOptions {
+		max_batch: args.max_batch.max(1),
+		slab_slots: args.slab_slots.max(1),
+		max_rank: args.max_rank.max(1),
+		adapters_dir,
+		store: args.store.clone(),
+		..EngineOptions::default()
+	};
+	let engine = EngineHandle::start(config, weights, options)?;
+	let ledger = Arc::new(Ledger::new(chain.clone()));
+	let state = ApiState::new(
+		engine,
+		Arc::new(tokenizer),
+		Some(chain),
+		Some(ledger.clone()),
+		ApiConfig {
+			allow_unpaid: args.allow_unpaid,
+			admin_token: args.admin_token.clone(),
+			base_hash,
+			max_connections: 256,
+		},
+	);
+	let server = OpenAiServer::bind(addr, state).await?;
+	eprintln!(
+		"openai: serving on http://{} (base 0x{}){}",
+		server.local_addr()?,
+		hex::encode(base_hash),
+		if args.allow_unpaid { "; unpaid requests allowed" } else { "" }
+	);
+	let interval = Duration::from_millis(args.receipt_interval_ms.max(100));
+	Ok(tokio::spawn(async move {
+		let receipts = tokio::spawn(async move {
+			loop {
+				tokio::time::sleep(interval).await;
+				match ledger.flush().await {
+					Ok(report) if report.submitted > 0 || report.dropped > 0 => eprintln!(
+						"openai: receipts submitted {}, settled {}, dropped {}",
+						report.submitted, report.settled, report.dropped
+					),
+					Ok(_) => {}
+					Err(e) => eprintln!("openai: submitting receipts failed (retrying): {e}"),
+				}
+			}
+		});
+		server.run_until(std::future::pending()).await;
+		receipts.abort();
+	}))
 }
 
 async fn store_put(url: &str, files: &[PathBuf]) -> Result<(), AnyError> {

@@ -26,8 +26,8 @@ use pallet_datanets::types::{
 
 use super::{
 	genesis, tokenomics, AccountId, Aura, Balance, Balances, Block, BlockNumber, Compute, Datanets,
-	Executive, Grandpa, InherentDataExt, Models, Nonce, Runtime, RuntimeCall, RuntimeGenesisConfig,
-	SessionKeys, System, TransactionPayment, VERSION,
+	Executive, Grandpa, Inference, InherentDataExt, Models, Nonce, Runtime, RuntimeCall,
+	RuntimeGenesisConfig, SessionKeys, System, TransactionPayment, VERSION,
 };
 
 /// The pools and the treasury with their current free balances.
@@ -323,6 +323,30 @@ impl_runtime_apis! {
 			job: pallet_compute::JobId,
 		) -> Option<pallet_models::Finetune<AccountId>> {
 			Models::api_pending_finetune(job)
+		}
+	}
+
+	impl pallet_inference::runtime_api::InferenceApi<Block, AccountId, Balance, BlockNumber>
+		for Runtime
+	{
+		fn deposit_of(who: AccountId) -> pallet_inference::DepositInfo<Balance, BlockNumber> {
+			Inference::api_deposit_of(who)
+		}
+		fn price_of(model: pallet_models::ModelId) -> Option<Balance> {
+			Inference::api_price_of(model)
+		}
+		fn nonce_of(client: AccountId, worker: AccountId) -> u64 {
+			Inference::api_nonce_of(client, worker)
+		}
+		fn signing_payload(
+			worker: AccountId,
+			model: pallet_models::ModelId,
+			version: pallet_models::VersionIndex,
+			request_hash: sp_core::H256,
+			nonce: u64,
+			max_fee: Balance,
+		) -> Vec<u8> {
+			Inference::api_signing_payload(worker, model, version, request_hash, nonce, max_fee)
 		}
 	}
 

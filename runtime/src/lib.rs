@@ -155,6 +155,7 @@ mod benches {
 		[pallet_datanets, Datanets]
 		[pallet_compute, Compute]
 		[pallet_models, Models]
+		[pallet_inference, Inference]
 	);
 }
 
@@ -212,4 +213,7 @@ mod runtime {
 
 	#[runtime::pallet_index(22)]
 	pub type Models = pallet_models;
+
+	#[runtime::pallet_index(23)]
+	pub type Inference = pallet_inference;
 }

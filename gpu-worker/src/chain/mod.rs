@@ -11,12 +11,14 @@
 
 pub mod datanets;
 pub mod extrinsic;
+pub mod inference;
 mod node;
 pub mod rpc;
 #[cfg(any(test, feature = "test-util"))]
 pub mod testing;
 pub mod types;
 
+pub use inference::{DepositInfo, Receipt, ServedVersion};
 pub use node::connect;
 pub use rpc::RpcClient;
 pub use types::{
@@ -127,6 +129,29 @@ pub trait Chain: Send + Sync {
 	/// The manifest of `snapshot`: its recorded root, count and total, and the contributions it
 	/// covers in position order.
 	async fn snapshot_manifest(&self, snapshot: u32) -> Result<SnapshotManifest>;
+
+	/// The genesis block's hash (clients sign it into paid requests).
+	fn genesis(&self) -> [u8; 32];
+
+	/// A model's version as recorded (its active version when `version` is `None`), or `None`
+	/// if there is no such model or version.
+	async fn model_version(
+		&self,
+		model: u32,
+		version: Option<u32>,
+	) -> Result<Option<ServedVersion>>;
+
+	/// `client`'s inference deposit.
+	async fn inference_deposit(&self, client: [u8; 32]) -> Result<DepositInfo>;
+
+	/// A model's price per 1,000 tokens, if it is served paid.
+	async fn inference_price(&self, model: u32) -> Result<Option<u128>>;
+
+	/// The nonce of the last receipt settled for `client` with this worker.
+	async fn inference_nonce(&self, client: [u8; 32]) -> Result<u64>;
+
+	/// Submits served requests' receipts in one `submit_receipts` transaction.
+	async fn submit_receipts(&self, receipts: Vec<Receipt>) -> Result<()>;
 }
 
 /// Any chain hands snapshot manifests to the verification job.

@@ -8,6 +8,7 @@
 use super::{
 	datanets,
 	extrinsic::{self, call_index, EncodedCall, SigningContext},
+	inference::{self, DepositInfo, Receipt, ServedVersion},
 	AssignedJob, Capabilities, Chain, ChainError, JobKind, Result, RpcClient, SnapshotManifest,
 	WorkerState, WorkerStatus,
 };
@@ -17,6 +18,33 @@ use serde_json::{json, Value};
 use sp_core::{crypto::Pair as _, sr25519, H256};
 use std::sync::Arc;
 use tokio::sync::Mutex;
+
+/// The start of `pallet_models::ModelView<AccountId32, u32>` as SCALE (the rest is ignored).
+#[derive(Decode)]
+#[allow(dead_code)]
+struct RawModelView {
+	id: u32,
+	owner: [u8; 32],
+	base: u32,
+	name: Option<Vec<u8>>,
+	status: u8,
+	versions: u32,
+	active: Option<u32>,
+}
+
+/// The start of `pallet_models::ModelVersionView<AccountId32, u32>` as SCALE.
+#[derive(Decode)]
+#[allow(dead_code)]
+struct RawVersionView {
+	model: u32,
+	version: u32,
+	base: u32,
+	base_hash: [u8; 32],
+	snapshot: u32,
+	snapshot_root: [u8; 32],
+	adapter_hash: [u8; 32],
+	config_hash: [u8; 32],
+}
 
 /// `pallet_compute::WorkerStatus<u32>` as SCALE.
 #[derive(Decode)]
@@ -214,6 +242,55 @@ impl Chain for NodeChain {
 
 	async fn snapshot_manifest(&self, snapshot: u32) -> Result<SnapshotManifest> {
 		datanets::snapshot_manifest(&self.rpc, snapshot).await
+	}
+
+	fn genesis(&self) -> [u8; 32] {
+		self.genesis.0
+	}
+
+	async fn model_version(
+		&self,
+		model: u32,
+		version: Option<u32>,
+	) -> Result<Option<ServedVersion>> {
+		let version = match version {
+			Some(version) => version,
+			None => {
+				let view: Option<RawModelView> =
+					self.runtime_call("ModelsApi_model", model).await?;
+				match view.and_then(|view| view.active) {
+					Some(active) => active,
+					None => return Ok(None),
+				}
+			}
+		};
+		let view: Option<RawVersionView> =
+			self.runtime_call("ModelsApi_model_version", (model, version)).await?;
+		Ok(view.map(|view| ServedVersion {
+			model: view.model,
+			version: view.version,
+			base_hash: view.base_hash,
+			adapter_hash: view.adapter_hash,
+			config_hash: view.config_hash,
+		}))
+	}
+
+	async fn inference_deposit(&self, client: [u8; 32]) -> Result<DepositInfo> {
+		self.runtime_call("InferenceApi_deposit_of", client).await
+	}
+
+	async fn inference_price(&self, model: u32) -> Result<Option<u128>> {
+		self.runtime_call("InferenceApi_price_of", model).await
+	}
+
+	async fn inference_nonce(&self, client: [u8; 32]) -> Result<u64> {
+		self.runtime_call("InferenceApi_nonce_of", (client, self.account)).await
+	}
+
+	async fn submit_receipts(&self, receipts: Vec<Receipt>) -> Result<()> {
+		let mut call = vec![inference::INFERENCE_PALLET_INDEX, inference::SUBMIT_RECEIPTS];
+		receipts.encode_to(&mut call);
+		self.submit("Inference.submit_receipts", EncodedCall(call)).await
 	}
 }
 

@@ -5,6 +5,7 @@
 //! ([`FakeChain::wait_for`]) instead of sleeping.
 
 use super::{
+	inference::{self, DepositInfo, MultiSignature, Receipt, ServedVersion},
 	types::{AssignedJob, Capabilities, SnapshotManifest, WorkerState, WorkerStatus},
 	Chain, ChainError, Result,
 };
@@ -58,6 +59,24 @@ pub struct FakeState {
 	/// The best block at each `assigned_jobs` call, failed or not: the last step of the loop's
 	/// block, so a test that sees block `n` here knows the loop has handled block `n`.
 	pub assigned_polls: Vec<u32>,
+	/// Model versions, by (model, version).
+	pub versions: BTreeMap<(u32, u32), ServedVersion>,
+	/// Each model's active version.
+	pub active: BTreeMap<u32, u32>,
+	/// Inference deposits, by client.
+	pub deposits: BTreeMap<[u8; 32], DepositInfo>,
+	/// Prices per 1,000 tokens, by model.
+	pub prices: BTreeMap<u32, u128>,
+	/// The last settled nonce of each client with this worker.
+	pub nonces: BTreeMap<[u8; 32], u64>,
+	/// Receipts settled as the pallet would (signature, nonce, price, deposit), with their fee.
+	pub settled: Vec<(Receipt, u128)>,
+	/// Receipts the fake refused, with the reason.
+	pub rejected: Vec<(Receipt, &'static str)>,
+	/// How many `submit_receipts` calls arrived.
+	pub receipt_batches: u32,
+	/// How many of the next `submit_receipts` calls fail.
+	pub failing_receipt_submits: u32,
 }
 
 /// The in-memory chain.
@@ -229,4 +248,89 @@ impl Chain for FakeChain {
 		self.read(|s| s.manifests.get(&snapshot).cloned())
 			.ok_or_else(|| ChainError::NotFound(format!("snapshot {snapshot}")))
 	}
+
+	fn genesis(&self) -> [u8; 32] {
+		GENESIS
+	}
+
+	async fn model_version(
+		&self,
+		model: u32,
+		version: Option<u32>,
+	) -> Result<Option<ServedVersion>> {
+		Ok(self.read(|s| {
+			let version = version.or_else(|| s.active.get(&model).copied())?;
+			s.versions.get(&(model, version)).copied()
+		}))
+	}
+
+	async fn inference_deposit(&self, client: [u8; 32]) -> Result<DepositInfo> {
+		Ok(self.read(|s| s.deposits.get(&client).copied().unwrap_or_default()))
+	}
+
+	async fn inference_price(&self, model: u32) -> Result<Option<u128>> {
+		Ok(self.read(|s| s.prices.get(&model).copied()))
+	}
+
+	async fn inference_nonce(&self, client: [u8; 32]) -> Result<u64> {
+		Ok(self.read(|s| s.nonces.get(&client).copied().unwrap_or(0)))
+	}
+
+	async fn submit_receipts(&self, receipts: Vec<Receipt>) -> Result<()> {
+		let worker = self.account;
+		self.update(|s| {
+			s.receipt_batches += 1;
+			if s.failing_receipt_submits > 0 {
+				s.failing_receipt_submits -= 1;
+				return Err(ChainError::Other("receipts submission failed (injected)".into()));
+			}
+			for receipt in receipts {
+				match settle(s, &worker, &receipt) {
+					Ok(fee) => s.settled.push((receipt, fee)),
+					Err(reason) => s.rejected.push((receipt, reason)),
+				}
+			}
+			Ok(())
+		})
+	}
+}
+
+/// The fake chain's genesis hash.
+pub const GENESIS: [u8; 32] = [0x9e; 32];
+
+/// Settles one receipt as pallet-inference does; returns the fee or why it was refused.
+fn settle(
+	s: &mut FakeState,
+	worker: &[u8; 32],
+	r: &Receipt,
+) -> std::result::Result<u128, &'static str> {
+	let MultiSignature::Sr25519(signature) = r.signature else { return Err("BadSignature") };
+	let message = inference::signing_payload(
+		&GENESIS,
+		worker,
+		r.model,
+		r.version,
+		&r.request_hash,
+		r.nonce,
+		r.max_fee,
+	);
+	if !inference::verify(&r.client, &message, &signature) {
+		return Err("BadSignature");
+	}
+	if r.nonce <= s.nonces.get(&r.client).copied().unwrap_or(0) {
+		return Err("StaleNonce");
+	}
+	let price = s.prices.get(&r.model).copied().ok_or("NoPrice")?;
+	if !s.versions.contains_key(&(r.model, r.version)) {
+		return Err("UnknownVersion");
+	}
+	let tokens = r.prompt_tokens.saturating_add(r.completion_tokens);
+	let fee = inference::fee(price, tokens, r.max_fee);
+	let deposit = s.deposits.entry(r.client).or_default();
+	if deposit.held < fee {
+		return Err("InsufficientDeposit");
+	}
+	deposit.held -= fee;
+	s.nonces.insert(r.client, r.nonce);
+	Ok(fee)
 }

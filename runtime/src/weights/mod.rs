@@ -4,4 +4,5 @@
 
 pub mod pallet_compute;
 pub mod pallet_datanets;
+pub mod pallet_inference;
 pub mod pallet_models;

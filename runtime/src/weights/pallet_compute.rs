@@ -45,14 +45,14 @@ impl<T: frame_system::Config> pallet_compute::WeightInfo for WeightInfo<T> {
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
 	fn register_worker() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `2555`
-		//  Estimated: `3604`
-		// Minimum execution time: 102_694_000 picoseconds.
-		Weight::from_parts(116_383_000, 0)
-			.saturating_add(Weight::from_parts(0, 3604))
+		//  Estimated: `3622`
+		// Minimum execution time: 99_419_000 picoseconds.
+		Weight::from_parts(125_497_000, 0)
+			.saturating_add(Weight::from_parts(0, 3622))
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(4))
 	}
@@ -62,8 +62,8 @@ impl<T: frame_system::Config> pallet_compute::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `137`
 		//  Estimated: `3552`
-		// Minimum execution time: 12_078_000 picoseconds.
-		Weight::from_parts(14_031_000, 0)
+		// Minimum execution time: 11_727_000 picoseconds.
+		Weight::from_parts(16_445_000, 0)
 			.saturating_add(Weight::from_parts(0, 3552))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -74,8 +74,8 @@ impl<T: frame_system::Config> pallet_compute::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `137`
 		//  Estimated: `3552`
-		// Minimum execution time: 12_549_000 picoseconds.
-		Weight::from_parts(14_011_000, 0)
+		// Minimum execution time: 12_268_000 picoseconds.
+		Weight::from_parts(15_142_000, 0)
 			.saturating_add(Weight::from_parts(0, 3552))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -86,8 +86,8 @@ impl<T: frame_system::Config> pallet_compute::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `137`
 		//  Estimated: `3552`
-		// Minimum execution time: 12_578_000 picoseconds.
-		Weight::from_parts(13_851_000, 0)
+		// Minimum execution time: 12_199_000 picoseconds.
+		Weight::from_parts(16_024_000, 0)
 			.saturating_add(Weight::from_parts(0, 3552))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -99,15 +99,15 @@ impl<T: frame_system::Config> pallet_compute::WeightInfo for WeightInfo<T> {
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
 	/// Storage: `Compute::CounterForWorkers` (r:1 w:1)
 	/// Proof: `Compute::CounterForWorkers` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	fn withdraw_stake() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `300`
 		//  Estimated: `4027`
-		// Minimum execution time: 59_779_000 picoseconds.
-		Weight::from_parts(68_933_000, 0)
+		// Minimum execution time: 60_240_000 picoseconds.
+		Weight::from_parts(63_915_000, 0)
 			.saturating_add(Weight::from_parts(0, 4027))
 			.saturating_add(T::DbWeight::get().reads(5))
 			.saturating_add(T::DbWeight::get().writes(5))
@@ -117,7 +117,7 @@ impl<T: frame_system::Config> pallet_compute::WeightInfo for WeightInfo<T> {
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
 	/// Storage: `Compute::Workers` (r:257 w:0)
 	/// Proof: `Compute::Workers` (`max_values`: None, `max_size`: Some(87), added: 2562, mode: `MaxEncodedLen`)
 	/// Storage: `Compute::WorkerJobs` (r:256 w:5)
@@ -132,8 +132,8 @@ impl<T: frame_system::Config> pallet_compute::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `23506`
 		//  Estimated: `778462`
-		// Minimum execution time: 1_932_142_000 picoseconds.
-		Weight::from_parts(2_803_451_000, 0)
+		// Minimum execution time: 1_876_459_000 picoseconds.
+		Weight::from_parts(2_002_667_000, 0)
 			.saturating_add(Weight::from_parts(0, 778462))
 			.saturating_add(T::DbWeight::get().reads(518))
 			.saturating_add(T::DbWeight::get().writes(10))
@@ -148,8 +148,8 @@ impl<T: frame_system::Config> pallet_compute::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2269`
 		//  Estimated: `14336`
-		// Minimum execution time: 36_234_000 picoseconds.
-		Weight::from_parts(55_202_000, 0)
+		// Minimum execution time: 35_563_000 picoseconds.
+		Weight::from_parts(43_996_000, 0)
 			.saturating_add(Weight::from_parts(0, 14336))
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -161,7 +161,7 @@ impl<T: frame_system::Config> pallet_compute::WeightInfo for WeightInfo<T> {
 	/// Storage: `Compute::Results` (r:16 w:15)
 	/// Proof: `Compute::Results` (`max_values`: None, `max_size`: Some(4198), added: 6673, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:8 w:8)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:17 w:17)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Compute::Workers` (r:7 w:7)
@@ -176,12 +176,12 @@ impl<T: frame_system::Config> pallet_compute::WeightInfo for WeightInfo<T> {
 	fn submit_result_settle(a: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `9698 + a * (390 ±0)`
-		//  Estimated: `7663 + a * (6673 ±0)`
-		// Minimum execution time: 185_557_000 picoseconds.
-		Weight::from_parts(193_468_000, 0)
+		//  Estimated: `7663 + a * (6673 ±10)`
+		// Minimum execution time: 183_364_000 picoseconds.
+		Weight::from_parts(190_454_000, 0)
 			.saturating_add(Weight::from_parts(0, 7663))
-			// Standard Error: 1_124_005
-			.saturating_add(Weight::from_parts(179_994_111, 0).saturating_mul(a.into()))
+			// Standard Error: 1_519_852
+			.saturating_add(Weight::from_parts(224_460_656, 0).saturating_mul(a.into()))
 			.saturating_add(T::DbWeight::get().reads(6))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(a.into())))
 			.saturating_add(T::DbWeight::get().writes(4))
@@ -206,8 +206,8 @@ impl<T: frame_system::Config> pallet_compute::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `32074`
 		//  Estimated: `766314`
-		// Minimum execution time: 1_970_339_000 picoseconds.
-		Weight::from_parts(2_207_913_000, 0)
+		// Minimum execution time: 1_997_689_000 picoseconds.
+		Weight::from_parts(2_212_710_000, 0)
 			.saturating_add(Weight::from_parts(0, 766314))
 			.saturating_add(T::DbWeight::get().reads(519))
 			.saturating_add(T::DbWeight::get().writes(9))
@@ -223,7 +223,7 @@ impl<T: frame_system::Config> pallet_compute::WeightInfo for WeightInfo<T> {
 	/// Storage: `System::Account` (r:257 w:257)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:256 w:256)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
 	/// Storage: `Compute::WorkerJobs` (r:256 w:256)
 	/// Proof: `Compute::WorkerJobs` (`max_values`: None, `max_size`: Some(562), added: 3037, mode: `MaxEncodedLen`)
 	/// Storage: `System::ParentHash` (r:1 w:0)
@@ -234,12 +234,12 @@ impl<T: frame_system::Config> pallet_compute::WeightInfo for WeightInfo<T> {
 	fn on_initialize(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `34636 + n * (2145 ±0)`
-		//  Estimated: `778462 + n * (33365 ±527)`
-		// Minimum execution time: 12_739_000 picoseconds.
-		Weight::from_parts(465_277_671, 0)
+		//  Estimated: `778462 + n * (33365 ±13)`
+		// Minimum execution time: 12_148_000 picoseconds.
+		Weight::from_parts(13_990_000, 0)
 			.saturating_add(Weight::from_parts(0, 778462))
-			// Standard Error: 25_295_648
-			.saturating_add(Weight::from_parts(1_760_707_039, 0).saturating_mul(n.into()))
+			// Standard Error: 88_815_163
+			.saturating_add(Weight::from_parts(3_024_059_786, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(363))
 			.saturating_add(T::DbWeight::get().reads((19_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(87))

@@ -45,16 +45,16 @@ impl<T: frame_system::Config> pallet_models::WeightInfo for WeightInfo<T> {
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
 	/// Storage: `Models::BaseModels` (r:0 w:1)
 	/// Proof: `Models::BaseModels` (`max_values`: None, `max_size`: Some(269), added: 2744, mode: `MaxEncodedLen`)
 	fn register_base_model() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `106`
-		//  Estimated: `3604`
-		// Minimum execution time: 60_560_000 picoseconds.
-		Weight::from_parts(63_875_000, 0)
-			.saturating_add(Weight::from_parts(0, 3604))
+		//  Estimated: `3622`
+		// Minimum execution time: 63_014_000 picoseconds.
+		Weight::from_parts(67_381_000, 0)
+			.saturating_add(Weight::from_parts(0, 3622))
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(5))
 	}
@@ -73,7 +73,7 @@ impl<T: frame_system::Config> pallet_models::WeightInfo for WeightInfo<T> {
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
 	/// Storage: `Compute::Workers` (r:257 w:0)
 	/// Proof: `Compute::Workers` (`max_values`: None, `max_size`: Some(87), added: 2562, mode: `MaxEncodedLen`)
 	/// Storage: `Compute::WorkerJobs` (r:256 w:5)
@@ -90,8 +90,8 @@ impl<T: frame_system::Config> pallet_models::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `24439`
 		//  Estimated: `778462`
-		// Minimum execution time: 1_950_249_000 picoseconds.
-		Weight::from_parts(2_112_781_000, 0)
+		// Minimum execution time: 2_012_782_000 picoseconds.
+		Weight::from_parts(3_277_459_000, 0)
 			.saturating_add(Weight::from_parts(0, 778462))
 			.saturating_add(T::DbWeight::get().reads(524))
 			.saturating_add(T::DbWeight::get().writes(12))
@@ -102,8 +102,8 @@ impl<T: frame_system::Config> pallet_models::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `286`
 		//  Estimated: `3594`
-		// Minimum execution time: 13_860_000 picoseconds.
-		Weight::from_parts(15_723_000, 0)
+		// Minimum execution time: 14_231_000 picoseconds.
+		Weight::from_parts(18_838_000, 0)
 			.saturating_add(Weight::from_parts(0, 3594))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -114,8 +114,8 @@ impl<T: frame_system::Config> pallet_models::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `286`
 		//  Estimated: `3594`
-		// Minimum execution time: 13_811_000 picoseconds.
-		Weight::from_parts(15_343_000, 0)
+		// Minimum execution time: 14_261_000 picoseconds.
+		Weight::from_parts(16_755_000, 0)
 			.saturating_add(Weight::from_parts(0, 3594))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -126,8 +126,8 @@ impl<T: frame_system::Config> pallet_models::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `286`
 		//  Estimated: `3594`
-		// Minimum execution time: 14_031_000 picoseconds.
-		Weight::from_parts(15_634_000, 0)
+		// Minimum execution time: 14_301_000 picoseconds.
+		Weight::from_parts(17_055_000, 0)
 			.saturating_add(Weight::from_parts(0, 3594))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -138,8 +138,8 @@ impl<T: frame_system::Config> pallet_models::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `286`
 		//  Estimated: `3594`
-		// Minimum execution time: 15_754_000 picoseconds.
-		Weight::from_parts(20_661_000, 0)
+		// Minimum execution time: 16_074_000 picoseconds.
+		Weight::from_parts(28_653_000, 0)
 			.saturating_add(Weight::from_parts(0, 3594))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -150,8 +150,8 @@ impl<T: frame_system::Config> pallet_models::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `286`
 		//  Estimated: `3594`
-		// Minimum execution time: 14_101_000 picoseconds.
-		Weight::from_parts(15_603_000, 0)
+		// Minimum execution time: 14_702_000 picoseconds.
+		Weight::from_parts(24_847_000, 0)
 			.saturating_add(Weight::from_parts(0, 3594))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -170,8 +170,8 @@ impl<T: frame_system::Config> pallet_models::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `268`
 		//  Estimated: `3561`
-		// Minimum execution time: 21_242_000 picoseconds.
-		Weight::from_parts(22_864_000, 0)
+		// Minimum execution time: 22_323_000 picoseconds.
+		Weight::from_parts(25_528_000, 0)
 			.saturating_add(Weight::from_parts(0, 3561))
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(5))
@@ -184,8 +184,8 @@ impl<T: frame_system::Config> pallet_models::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `237`
 		//  Estimated: `3561`
-		// Minimum execution time: 11_407_000 picoseconds.
-		Weight::from_parts(12_899_000, 0)
+		// Minimum execution time: 11_938_000 picoseconds.
+		Weight::from_parts(13_850_000, 0)
 			.saturating_add(Weight::from_parts(0, 3561))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(2))

@@ -1,0 +1,336 @@
+//! # Inference pallet
+//!
+//! Paid off-chain inference: clients keep OPEN on deposit and sign each request; the worker that
+//! serves them collects the signed requests and submits them in batches as receipts; the chain
+//! checks every receipt and pays its fee out of the client's deposit, split between the worker
+//! and the model's owner.
+//!
+//! ## Flow
+//!
+//! 1. A model's owner (per [`Config::Models`]) [`set_price`](Pallet::set_price)s it: a price per
+//!    1,000 tokens (prompt and completion alike). A model without a price is not served paid;
+//!    [`clear_price`](Pallet::clear_price) takes it off.
+//! 2. A client [`deposit`](Pallet::deposit)s: the amount is held from its free balance under
+//!    [`HoldReason::InferenceDeposit`].
+//! 3. For each request the client signs [`signing_payload`] (chain, worker, model, version,
+//!    request hash, nonce, the most it will pay) with its account key and sends it with the
+//!    request. The worker serves it and keeps the signature.
+//! 4. A registered worker (per [`Config::Workers`]) [`submit_receipts`](Pallet::submit_receipts)
+//!    up to [`Config::MaxReceipts`] [`Receipt`]s at once. Each one is checked on its own, in
+//!    order, cheapest check first: the receipt counts tokens, the version exists, the model has a
+//!    price, the nonce is above the last one settled for this client and worker, the fee
+//!    `min(max_fee, ceil(price * (prompt_tokens + completion_tokens) / 1000))` is not zero and
+//!    the deposit covers it, and the client's signature is good (the first failed check is the
+//!    [`RejectReason`]). A good receipt is settled
+//!    (`ReceiptSettled`): the fee moves out of the held deposit, [`Config::WorkerShare`] of it
+//!    to the worker and the rest to the model's owner, the nonce is recorded and
+//!    [`Config::Hooks`] is told. A bad one is skipped (`ReceiptRejected` with a
+//!    [`RejectReason`]) and changes nothing; the rest of the batch still settles. Only a caller
+//!    that is not a worker or an empty batch fails the whole call.
+//! 5. A client [`request_withdrawal`](Pallet::request_withdrawal)s part or all of its deposit
+//!    and, [`Config::WithdrawDelay`] blocks later, [`withdraw`](Pallet::withdraw)s it.
+//!
+//! The node, workers and dApps read deposits, prices and nonces, and build the signed message,
+//! through the [`runtime_api::InferenceApi`] runtime API.
+//!
+//! ## Rules worth knowing
+//!
+//! - A withdrawal stays held, and keeps paying receipts, until it is withdrawn: a client cannot
+//!   be served and leave before the worker's receipt lands. Receipts take from the held deposit;
+//!   a pending withdrawal is capped at what is left, so `withdraw` may release less than was
+//!   asked (nothing, if receipts used it all). A new request adds to the pending amount and
+//!   restarts the delay.
+//! - Nonces are per (client, worker) and start above 0: a client's first receipt with a worker
+//!   has nonce 1 or more. Receipts of a batch are processed in order, so one batch may carry
+//!   several receipts of a client, in increasing nonce order.
+//! - The client signs what it is willing to pay (`max_fee`), not the token counts: those are the
+//!   worker's claim, and the fee never exceeds `max_fee`. Clients pick `max_fee` per request
+//!   from the price and the longest answer they asked for.
+//! - [`Nonces`] keeps one entry per (client, worker) pair that ever settled a receipt; each was
+//!   paid for by a fee.
+//! - The split lives in one function (`Pallet::pay`), which the attribution pallet's fee split
+//!   will replace.
+//! - Money only moves: fees are transfers out of holds, so total issuance never changes.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+pub use pallet::*;
+pub use types::*;
+pub use weights::WeightInfo;
+
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
+mod impls;
+#[cfg(test)]
+mod mock;
+pub mod runtime_api;
+#[cfg(test)]
+mod tests;
+pub mod traits;
+#[cfg(any(feature = "try-runtime", test))]
+mod try_state;
+pub mod types;
+pub mod weights;
+
+// FRAME's pallet macros expand to `expect` (storage prefixes, pallet names); the hand-written
+// modules (`impls`, `types`, ...) keep the workspace's lints.
+#[allow(clippy::expect_used)]
+#[frame_support::pallet]
+pub mod pallet {
+	use super::*;
+	use crate::traits::InferenceHooks;
+	use frame_support::{
+		pallet_prelude::*,
+		traits::{
+			fungible::{InspectHold, Mutate, MutateHold},
+			Contains,
+		},
+	};
+	use frame_system::pallet_prelude::*;
+	use sp_core::H256;
+	use sp_runtime::{
+		traits::{IdentifyAccount, Verify},
+		Perbill,
+	};
+
+	#[pallet::pallet]
+	pub struct Pallet<T>(_);
+
+	/// Why this pallet holds funds.
+	#[pallet::composite_enum]
+	pub enum HoldReason {
+		/// A client's deposit for paid inference: pays its receipts, released on withdrawal.
+		#[codec(index = 0)]
+		InferenceDeposit,
+	}
+
+	#[pallet::config]
+	pub trait Config: frame_system::Config {
+		/// The overarching event type.
+		#[allow(deprecated)]
+		type RuntimeEvent: From<Event<Self>> + IsType<<Self as frame_system::Config>::RuntimeEvent>;
+
+		/// The currency deposits are held in.
+		type Currency: Mutate<Self::AccountId>
+			+ MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>
+			+ InspectHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
+
+		/// The runtime's hold reasons, which include this pallet's.
+		type RuntimeHoldReason: From<HoldReason>;
+
+		/// Models, their owners and versions (the models pallet).
+		type Models: pallet_models::traits::Inspect<Self::AccountId>;
+
+		/// The accounts that may submit receipts: the registered compute workers.
+		type Workers: Contains<Self::AccountId>;
+
+		/// A client's signature over a request (`MultiSignature` in the runtime).
+		type Signature: Verify<Signer = Self::Signer> + Parameter + MaxEncodedLen + TypeInfo;
+
+		/// What signs: its account id is the client's (`MultiSigner` in the runtime).
+		type Signer: IdentifyAccount<AccountId = Self::AccountId>;
+
+		/// Told about every settled receipt (the attribution pallet, later).
+		type Hooks: InferenceHooks<Self::AccountId, BalanceOf<Self>>;
+
+		/// The serving worker's share of each fee; the model's owner gets the rest.
+		#[pallet::constant]
+		type WorkerShare: Get<Perbill>;
+
+		/// Blocks between asking for a withdrawal and being able to withdraw it.
+		#[pallet::constant]
+		type WithdrawDelay: Get<BlockNumberFor<Self>>;
+
+		/// Most receipts per `submit_receipts`.
+		#[pallet::constant]
+		type MaxReceipts: Get<u32>;
+
+		/// Weights of this pallet's calls.
+		type WeightInfo: WeightInfo;
+
+		/// Sets up models and workers for the benchmarks.
+		#[cfg(feature = "runtime-benchmarks")]
+		type BenchmarkHelper: crate::traits::BenchmarkHelper<Self::AccountId>;
+	}
+
+	/// Every client's deposit. An entry exists while something is held.
+	#[pallet::storage]
+	pub type Deposits<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, DepositInfoOf<T>>;
+
+	/// Each priced model's price per 1,000 tokens. Never zero.
+	#[pallet::storage]
+	pub type Prices<T: Config> = StorageMap<_, Twox64Concat, ModelId, BalanceOf<T>>;
+
+	/// The nonce of the last receipt settled per `(client, worker)`; 0 before the first.
+	#[pallet::storage]
+	pub type Nonces<T: Config> = StorageDoubleMap<
+		_,
+		Blake2_128Concat,
+		T::AccountId,
+		Blake2_128Concat,
+		T::AccountId,
+		u64,
+		ValueQuery,
+	>;
+
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		/// A client put `amount` on deposit; `held` is its whole deposit now.
+		Deposited { who: T::AccountId, amount: BalanceOf<T>, held: BalanceOf<T> },
+		/// A client asked for `amount` of its deposit back (all it has pending now), to be
+		/// withdrawn from block `unlock_at`.
+		WithdrawalRequested {
+			who: T::AccountId,
+			amount: BalanceOf<T>,
+			unlock_at: BlockNumberFor<T>,
+		},
+		/// A client's pending withdrawal was released: `amount` (capped at what receipts left)
+		/// is free again and `held` stays on deposit.
+		Withdrawn { who: T::AccountId, amount: BalanceOf<T>, held: BalanceOf<T> },
+		/// A model's owner set its price per 1,000 tokens.
+		PriceSet { model: ModelId, price_per_1k_tokens: BalanceOf<T> },
+		/// A model's owner took its price off: it is no longer served paid.
+		PriceCleared { model: ModelId },
+		/// A receipt was settled: `fee` left the client's deposit (see `FeePaid` for where it
+		/// went) and `nonce` is the last one of this client with this worker.
+		ReceiptSettled {
+			client: T::AccountId,
+			worker: T::AccountId,
+			model: ModelId,
+			version: VersionIndex,
+			request_hash: H256,
+			fee: BalanceOf<T>,
+			nonce: u64,
+		},
+		/// How a settled receipt's fee was split: `to_worker` to the worker, `to_owner` to the
+		/// model's owner.
+		FeePaid {
+			worker: T::AccountId,
+			to_worker: BalanceOf<T>,
+			owner: T::AccountId,
+			to_owner: BalanceOf<T>,
+		},
+		/// The receipt at `index` (from 0) of a batch was skipped; nothing of it changed.
+		ReceiptRejected { index: u32, reason: RejectReason },
+	}
+
+	#[pallet::error]
+	pub enum Error<T> {
+		/// The amount must not be zero.
+		ZeroAmount,
+		/// The account cannot hold this much.
+		InsufficientBalance,
+		/// The account has no deposit.
+		NoDeposit,
+		/// The withdrawals asked for would exceed the deposit.
+		WithdrawalExceedsDeposit,
+		/// No withdrawal is pending.
+		NoWithdrawal,
+		/// The pending withdrawal unlocks at a later block.
+		WithdrawalLocked,
+		/// No model has this id.
+		UnknownModel,
+		/// The caller does not own the model.
+		NotOwner,
+		/// A price must not be zero.
+		ZeroPrice,
+		/// The model has no price to clear.
+		NoPrice,
+		/// Only registered workers submit receipts.
+		NotWorker,
+		/// A batch must hold a receipt.
+		EmptyBatch,
+	}
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		fn integrity_test() {
+			assert!(T::MaxReceipts::get() > 0, "a batch must take a receipt");
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn try_state(_n: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
+			Self::do_try_state()
+		}
+	}
+
+	#[pallet::call]
+	impl<T: Config> Pallet<T> {
+		/// Holds `amount` of the caller's free balance as its inference deposit, adding to what
+		/// it has on deposit.
+		///
+		/// Emits `Deposited`.
+		#[pallet::call_index(0)]
+		#[pallet::weight(T::WeightInfo::deposit())]
+		pub fn deposit(origin: OriginFor<T>, amount: BalanceOf<T>) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_deposit(who, amount)
+		}
+
+		/// Asks for `amount` of the caller's deposit back, in addition to any withdrawal
+		/// pending; the whole pending amount unlocks `WithdrawDelay` blocks from now. Until it
+		/// is withdrawn it stays held and keeps paying receipts.
+		///
+		/// Emits `WithdrawalRequested`.
+		#[pallet::call_index(1)]
+		#[pallet::weight(T::WeightInfo::request_withdrawal())]
+		pub fn request_withdrawal(origin: OriginFor<T>, amount: BalanceOf<T>) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_request_withdrawal(who, amount)
+		}
+
+		/// Releases the caller's unlocked withdrawal: what was asked for, or what receipts left
+		/// of the deposit if that is less.
+		///
+		/// Emits `Withdrawn`.
+		#[pallet::call_index(2)]
+		#[pallet::weight(T::WeightInfo::withdraw())]
+		pub fn withdraw(origin: OriginFor<T>) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_withdraw(who)
+		}
+
+		/// Sets the price per 1,000 tokens of the caller's model, which serves it paid.
+		///
+		/// Emits `PriceSet`.
+		#[pallet::call_index(3)]
+		#[pallet::weight(T::WeightInfo::set_price())]
+		pub fn set_price(
+			origin: OriginFor<T>,
+			model: ModelId,
+			price_per_1k_tokens: BalanceOf<T>,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_set_price(who, model, price_per_1k_tokens)
+		}
+
+		/// Takes the price off the caller's model: receipts for it are rejected from now on.
+		///
+		/// Emits `PriceCleared`.
+		#[pallet::call_index(4)]
+		#[pallet::weight(T::WeightInfo::clear_price())]
+		pub fn clear_price(origin: OriginFor<T>, model: ModelId) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_clear_price(who, model)
+		}
+
+		/// Settles a batch of receipts for requests the caller (a registered worker) served.
+		/// Each receipt is checked and settled on its own, in order; a bad one is skipped.
+		/// Fails, changing nothing, only if the caller is not a worker or the batch is empty.
+		///
+		/// Emits `ReceiptSettled` and `FeePaid`, or `ReceiptRejected`, for each receipt.
+		#[pallet::call_index(5)]
+		#[pallet::weight(Pallet::<T>::submit_receipts_weight(receipts.len() as u32))]
+		pub fn submit_receipts(
+			origin: OriginFor<T>,
+			receipts: BoundedVec<ReceiptOf<T>, T::MaxReceipts>,
+		) -> DispatchResultWithPostInfo {
+			let worker = ensure_signed(origin)?;
+			let used = Self::do_submit_receipts(worker, receipts)?;
+			Ok(Some(used).into())
+		}
+	}
+}

@@ -1,0 +1,228 @@
+//! A test runtime: System, Balances and Inference, with real `AccountId32` accounts and
+//! `MultiSignature` sr25519 signatures (as in the runtime), a fake model registry and a fake
+//! worker set kept in thread-locals, and a hook that records what it is told.
+
+#![allow(clippy::arithmetic_side_effects, clippy::expect_used, clippy::unwrap_used)]
+
+use crate as pallet_inference;
+use crate::{ModelId, VersionIndex};
+use alloc::collections::{btree_map::BTreeMap, btree_set::BTreeSet};
+use core::cell::RefCell;
+use frame_support::{
+	derive_impl, parameter_types,
+	traits::{ConstU32, ConstU64, Contains},
+	weights::Weight,
+};
+use sp_core::{sr25519, Pair};
+use sp_keystore::{testing::MemoryKeystore, KeystoreExt};
+use sp_runtime::{traits::IdentityLookup, AccountId32, BuildStorage, MultiSignature, MultiSigner};
+
+type Block = frame_system::mocking::MockBlock<Test>;
+pub type AccountId = AccountId32;
+pub type Balance = u128;
+
+frame_support::construct_runtime!(
+	pub enum Test {
+		System: frame_system,
+		Balances: pallet_balances,
+		Inference: pallet_inference,
+	}
+);
+
+#[derive_impl(frame_system::config_preludes::TestDefaultConfig)]
+impl frame_system::Config for Test {
+	type Block = Block;
+	type AccountId = AccountId;
+	type Lookup = IdentityLookup<AccountId>;
+	type AccountData = pallet_balances::AccountData<Balance>;
+}
+
+parameter_types! {
+	pub static ExistentialDeposit: Balance = 1;
+	pub static WorkerShare: sp_runtime::Perbill = sp_runtime::Perbill::from_percent(WORKER_PERCENT);
+}
+
+#[derive_impl(pallet_balances::config_preludes::TestDefaultConfig)]
+impl pallet_balances::Config for Test {
+	type Balance = Balance;
+	type AccountStore = System;
+	type ExistentialDeposit = ExistentialDeposit;
+	type RuntimeHoldReason = RuntimeHoldReason;
+}
+
+pub const INITIAL_BALANCE: Balance = 1_000_000;
+pub const WORKER_PERCENT: u32 = 70;
+pub const WITHDRAW_DELAY: u64 = 10;
+pub const MAX_RECEIPTS: u32 = 4;
+/// The most weight the test hook claims per receipt, and what it uses.
+pub const HOOK_MAX: Weight = Weight::from_parts(1_000, 0);
+pub const HOOK_USED: Weight = Weight::from_parts(400, 0);
+
+/// The keypair behind a named test account (`//Alice`, `//Worker1`, ...).
+pub fn pair(name: &str) -> sr25519::Pair {
+	sr25519::Pair::from_string(&alloc::format!("//{name}"), None).expect("a valid dev seed")
+}
+
+/// The account of [`pair`]`(name)`.
+pub fn account(name: &str) -> AccountId {
+	pair(name).public().into()
+}
+
+/// What the hook was told about one receipt: (model, version, client, worker, fee).
+pub type Paid = (ModelId, VersionIndex, AccountId, AccountId, Balance);
+
+thread_local! {
+	/// Model id -> (owner, number of versions, numbered from 1).
+	static MODELS: RefCell<BTreeMap<ModelId, (AccountId, VersionIndex)>> =
+		const { RefCell::new(BTreeMap::new()) };
+	static WORKERS: RefCell<BTreeSet<AccountId>> = const { RefCell::new(BTreeSet::new()) };
+	static PAID: RefCell<alloc::vec::Vec<Paid>> = const { RefCell::new(alloc::vec::Vec::new()) };
+}
+
+/// Adds (or replaces) `model`, owned by `owner`, with versions `1..=versions`.
+pub fn add_model(model: ModelId, owner: AccountId, versions: VersionIndex) {
+	MODELS.with(|m| m.borrow_mut().insert(model, (owner, versions)));
+}
+
+/// Makes `who` a registered worker.
+pub fn add_worker(who: AccountId) {
+	WORKERS.with(|w| w.borrow_mut().insert(who));
+}
+
+/// Unregisters `who`.
+pub fn remove_worker(who: &AccountId) {
+	WORKERS.with(|w| w.borrow_mut().remove(who));
+}
+
+/// What the hook was told so far.
+pub fn paid() -> alloc::vec::Vec<Paid> {
+	PAID.with(|p| p.borrow().clone())
+}
+
+/// A model registry in a thread-local.
+pub struct MockModels;
+impl pallet_models::traits::Inspect<AccountId> for MockModels {
+	type Version = ();
+
+	fn model_owner(model: ModelId) -> Option<AccountId> {
+		MODELS.with(|m| m.borrow().get(&model).map(|(owner, _)| owner.clone()))
+	}
+
+	fn model_version(model: ModelId, version: VersionIndex) -> Option<()> {
+		MODELS.with(|m| {
+			m.borrow()
+				.get(&model)
+				.filter(|(_, versions)| version >= 1 && version <= *versions)
+				.map(|_| ())
+		})
+	}
+
+	fn active_version(model: ModelId) -> Option<VersionIndex> {
+		MODELS.with(|m| m.borrow().get(&model).map(|(_, versions)| *versions))
+	}
+
+	fn version_snapshot(_model: ModelId, _version: VersionIndex) -> Option<u32> {
+		None
+	}
+}
+
+/// A worker set in a thread-local.
+pub struct MockWorkers;
+impl Contains<AccountId> for MockWorkers {
+	fn contains(who: &AccountId) -> bool {
+		WORKERS.with(|w| w.borrow().contains(who))
+	}
+}
+
+/// Records every payment it is told about.
+pub struct RecordingHooks;
+impl crate::traits::InferenceHooks<AccountId, Balance> for RecordingHooks {
+	fn on_paid(
+		model: ModelId,
+		version: VersionIndex,
+		client: &AccountId,
+		worker: &AccountId,
+		fee: Balance,
+	) -> Weight {
+		PAID.with(|p| p.borrow_mut().push((model, version, client.clone(), worker.clone(), fee)));
+		HOOK_USED
+	}
+
+	fn max_weight() -> Weight {
+		HOOK_MAX
+	}
+}
+
+#[cfg(feature = "runtime-benchmarks")]
+pub struct MockBenchmarkHelper;
+#[cfg(feature = "runtime-benchmarks")]
+impl crate::traits::BenchmarkHelper<AccountId> for MockBenchmarkHelper {
+	fn create_model(owner: &AccountId) -> (ModelId, VersionIndex) {
+		add_model(BENCH_MODEL, owner.clone(), 1);
+		(BENCH_MODEL, 1)
+	}
+
+	fn register_worker(who: &AccountId) {
+		add_worker(who.clone());
+	}
+}
+
+#[cfg(feature = "runtime-benchmarks")]
+pub const BENCH_MODEL: ModelId = 100;
+
+impl pallet_inference::Config for Test {
+	type RuntimeEvent = RuntimeEvent;
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Models = MockModels;
+	type Workers = MockWorkers;
+	type Signature = MultiSignature;
+	type Signer = MultiSigner;
+	type Hooks = RecordingHooks;
+	type WorkerShare = WorkerShare;
+	type WithdrawDelay = ConstU64<WITHDRAW_DELAY>;
+	type MaxReceipts = ConstU32<MAX_RECEIPTS>;
+	type WeightInfo = ();
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = MockBenchmarkHelper;
+}
+
+/// The funded test accounts.
+pub const FUNDED: [&str; 7] = ["Alice", "Bob", "Owner", "Owner2", "Worker1", "Worker2", "Stranger"];
+
+/// Every account in [`FUNDED`] with [`INITIAL_BALANCE`], a keystore for the benchmarks' signing,
+/// block 1 (so events are recorded). Genesis leaves block 0's hash at `[69; 32]`.
+pub fn new_test_ext() -> sp_io::TestExternalities {
+	let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
+	pallet_balances::GenesisConfig::<Test> {
+		balances: FUNDED.iter().map(|name| (account(name), INITIAL_BALANCE)).collect(),
+		..Default::default()
+	}
+	.assimilate_storage(&mut storage)
+	.unwrap();
+	let mut ext = sp_io::TestExternalities::new(storage);
+	ext.register_extension(KeystoreExt::new(MemoryKeystore::new()));
+	ext.execute_with(|| System::set_block_number(1));
+	ext
+}
+
+/// Runs `test` in a fresh externality with fresh fake registries, then checks Inference's
+/// invariants.
+pub fn run(test: impl FnOnce()) {
+	MODELS.with(|m| m.borrow_mut().clear());
+	WORKERS.with(|w| w.borrow_mut().clear());
+	PAID.with(|p| p.borrow_mut().clear());
+	new_test_ext().execute_with(|| {
+		ExistentialDeposit::set(1);
+		WorkerShare::set(sp_runtime::Perbill::from_percent(WORKER_PERCENT));
+		test();
+		Inference::do_try_state().expect("Inference's invariants hold after the test");
+	});
+}
+
+/// Moves to block `n`.
+pub fn run_to_block(n: u64) {
+	while System::block_number() < n {
+		System::set_block_number(System::block_number() + 1);
+	}
+}

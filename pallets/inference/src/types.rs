@@ -1,0 +1,192 @@
+//! Domain types: a client's deposit, the receipt a worker submits for a served request (which
+//! the GPU worker and the JS client encode too), why a receipt was rejected, and the message a
+//! client signs.
+//!
+//! [`Receipt`] crosses the chain boundary as SCALE bytes: its field order is its wire format and
+//! must not change. The same holds for the signed message, see [`signing_payload`].
+
+use crate::Config;
+use alloc::vec::Vec;
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use frame_support::traits::fungible;
+use frame_system::pallet_prelude::BlockNumberFor;
+use scale_info::TypeInfo;
+use sp_core::H256;
+
+pub use pallet_models::{ModelId, VersionIndex};
+
+/// The balance type of the pallet's currency.
+pub type BalanceOf<T> =
+	<<T as Config>::Currency as fungible::Inspect<<T as frame_system::Config>::AccountId>>::Balance;
+/// A client's deposit as stored.
+pub type DepositInfoOf<T> = DepositInfo<BalanceOf<T>, BlockNumberFor<T>>;
+/// A receipt as submitted.
+pub type ReceiptOf<T> =
+	Receipt<<T as frame_system::Config>::AccountId, BalanceOf<T>, <T as Config>::Signature>;
+
+/// Domain separator at the start of every signed request: a signature over an inference request
+/// can never be mistaken for one over anything else. Encoded as its 19 bytes, no length prefix.
+pub const SIGNING_CONTEXT: &[u8; 19] = b"openledger/infer/v1";
+
+/// The number of tokens a model's price is quoted for.
+pub const TOKENS_PER_PRICE: u32 = 1_000;
+
+/// What a client keeps on deposit for paid inference.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Default,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub struct DepositInfo<Balance, BlockNumber> {
+	/// Held from the client under `HoldReason::InferenceDeposit`; receipts are paid from it.
+	pub held: Balance,
+	/// The part of `held` the client asked back, if any. It stays held (and keeps paying
+	/// receipts) until it is withdrawn.
+	pub withdrawal: Option<Withdrawal<Balance, BlockNumber>>,
+}
+
+/// A withdrawal waiting out `WithdrawDelay`.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub struct Withdrawal<Balance, BlockNumber> {
+	/// How much will be released; never more than the deposit's `held`.
+	pub amount: Balance,
+	/// The first block `withdraw` releases it in.
+	pub unlock_at: BlockNumber,
+}
+
+/// A served request, as the worker that served it submits it. The client signed
+/// [`signing_payload`] over the chain, the submitting worker, `model`, `version`,
+/// `request_hash`, `nonce` and `max_fee` before the worker served it. The token counts are the
+/// worker's account of what it served and are not signed: `max_fee` is what bounds the client's
+/// cost, and a client that sees inflated counts stops using the worker.
+///
+/// Wire format (SCALE, in this order): `client: AccountId, model: u32, version: u32,
+/// request_hash: H256, nonce: u64, max_fee: Balance, prompt_tokens: u32, completion_tokens: u32,
+/// signature: Signature`.
+#[derive(
+	Encode, Decode, DecodeWithMemTracking, Clone, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen,
+)]
+pub struct Receipt<AccountId, Balance, Signature> {
+	/// Who asked and pays.
+	pub client: AccountId,
+	/// The model served.
+	pub model: ModelId,
+	/// The version of the model served (any existing version).
+	pub version: VersionIndex,
+	/// The hash of the request as the client sent it (the worker's API defines it); recorded,
+	/// not interpreted.
+	pub request_hash: H256,
+	/// Greater than every nonce this client's receipts from this worker settled with so far.
+	pub nonce: u64,
+	/// The most the client agreed to pay for this request.
+	pub max_fee: Balance,
+	/// Tokens read.
+	pub prompt_tokens: u32,
+	/// Tokens written.
+	pub completion_tokens: u32,
+	/// The client's signature over [`signing_payload`].
+	pub signature: Signature,
+}
+
+/// Why a receipt of a batch was skipped. Nothing of a skipped receipt changes storage.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub enum RejectReason {
+	/// The signature is not the client's over this receipt, this worker and this chain.
+	#[codec(index = 0)]
+	BadSignature,
+	/// The nonce is not above the last one settled for this client and worker (a replay).
+	#[codec(index = 1)]
+	StaleNonce,
+	/// The model has no price: it is not served paid.
+	#[codec(index = 2)]
+	NoPrice,
+	/// The model has no such version.
+	#[codec(index = 3)]
+	UnknownVersion,
+	/// The client's deposit cannot pay the fee.
+	#[codec(index = 4)]
+	InsufficientDeposit,
+	/// The receipt counts no tokens.
+	#[codec(index = 5)]
+	ZeroTokens,
+	/// Price times tokens does not fit the balance type.
+	#[codec(index = 6)]
+	FeeOverflow,
+	/// The fee comes to zero (`max_fee` is zero).
+	#[codec(index = 7)]
+	ZeroFee,
+	/// Moving the fee failed (for example a share below the existential deposit for an account
+	/// that does not exist yet).
+	#[codec(index = 8)]
+	PaymentFailed,
+}
+
+/// The bytes a client signs for one request, and the chain verifies a receipt against:
+/// the SCALE encoding of the tuple
+///
+/// ```text
+/// (SIGNING_CONTEXT: [u8; 19], genesis_hash: Hash, worker: AccountId, model: u32, version: u32,
+///  request_hash: H256, nonce: u64, max_fee: Balance)
+/// ```
+///
+/// that is, concatenated with no length prefixes or separators:
+///
+/// | bytes | field | encoding |
+/// |---|---|---|
+/// | 19 | `b"openledger/infer/v1"` | ASCII, no length prefix |
+/// | 32 | genesis hash | `frame_system::BlockHash` of block 0 (the chain's genesis block hash) |
+/// | 32 | worker | the serving worker's account id (the receipt's submitter) |
+/// | 4 | model | `u32` little-endian |
+/// | 4 | version | `u32` little-endian |
+/// | 32 | request hash | raw bytes |
+/// | 8 | nonce | `u64` little-endian |
+/// | 16 | max fee | `u128` little-endian (the runtime's `Balance`) |
+///
+/// 147 bytes in OpenLedger's runtime. The message is signed as is (sr25519 with the substrate
+/// signing context, as `sp_core::sr25519::Pair::sign` and `@polkadot/util-crypto`'s
+/// `sr25519Sign` do), not hashed first and not wrapped in `<Bytes>`.
+///
+/// The genesis hash binds the signature to one chain, the worker to the account that may submit
+/// it, the nonce to one use.
+#[allow(clippy::too_many_arguments)]
+pub fn signing_payload<AccountId: Encode, Hash: Encode, Balance: Encode>(
+	genesis_hash: &Hash,
+	worker: &AccountId,
+	model: ModelId,
+	version: VersionIndex,
+	request_hash: &H256,
+	nonce: u64,
+	max_fee: &Balance,
+) -> Vec<u8> {
+	(SIGNING_CONTEXT, genesis_hash, worker, model, version, request_hash, nonce, max_fee).encode()
+}

@@ -1,0 +1,171 @@
+// End-to-end: paid inference (OpenLoRA + pallet-inference) on a real dev node. A real
+// `gpu-worker serve` trains a small LoRA adapter of the real SmolLM2-135M on a Datanet snapshot,
+// then serves it through its OpenAI-compatible API: the model's owner sets a price, a client
+// deposits OPEN and signs requests (checked against the chain's own signing payload); the worker
+// refuses unsigned, forged and replayed requests, answers the good ones with receipts, and
+// settles them on-chain, where the client's deposit pays the worker and the owner. Skipped (with
+// the reason) when the model file is absent.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir, homedir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { Keyring } from '@polkadot/api';
+import { compactStripLength, u8aToHex, stringToU8a } from '@polkadot/util';
+import { blake2AsHex, blake2AsU8a, cryptoWaitReady } from '@polkadot/util-crypto';
+import { startDevNode, pollUntil, connect, submitOk, freePort } from './node.mjs';
+import { startStore } from './store.mjs';
+import { startWorker } from './worker.mjs';
+import { paidRequest, signingPayload, sseChunks } from './inference.mjs';
+
+const OPEN = 10n ** 18n;
+const PRICE = OPEN / 1000n; // per 1,000 tokens
+const MODEL_FILE = 'SmolLM2-135M-Instruct.Q4_1.gguf';
+const modelPath = process.env.OPENLEDGER_SMOLLM2
+  ?? join(process.env.OPENLEDGER_MODELS ?? join(homedir(), '.cache/openledger/models'), MODEL_FILE);
+const haveModel = existsSync(modelPath);
+if (!haveModel) console.log(`skipped: ${modelPath} not found; run scripts/fetch-model.sh`);
+
+let node;
+let store;
+let api;
+let worker;
+let openaiUrl;
+let adaptersDir;
+let keyring;
+
+function eventData(events, section, method) {
+  const found = events.find(({ event }) => event.section === section && event.method === method);
+  assert.ok(found, `${section}.${method}`);
+  return found.event.data;
+}
+
+before(async () => {
+  if (!haveModel) return;
+  await cryptoWaitReady();
+  keyring = new Keyring({ type: 'sr25519', ss58Format: 1612 });
+  const alice = keyring.addFromUri('//Alice');
+  store = await startStore();
+  node = await startDevNode();
+  ({ api } = await connect(node.url));
+  const fund = ['//Server', '//Owner', '//Client'].map((uri) =>
+    api.tx.balances.transferKeepAlive(keyring.addFromUri(uri).address, 5_000n * OPEN));
+  await submitOk(api, api.tx.utility.batchAll(fund), alice);
+  adaptersDir = mkdtempSync(join(tmpdir(), 'openledger-adapters-'));
+  const port = await freePort();
+  openaiUrl = `http://127.0.0.1:${port}`;
+  worker = await startWorker({
+    node: node.url,
+    key: '//Server',
+    extraArgs: ['--job-kinds', 'train', '--models-dir', dirname(modelPath), '--adapters-dir', adaptersDir,
+      '--store', store.url, '--openai', `127.0.0.1:${port}`, '--receipt-interval-ms', '1000'],
+  });
+});
+
+after(async () => {
+  if (worker) await worker.stop();
+  if (api) await api.disconnect();
+  if (node) await node.stop();
+  if (store) await store.stop();
+  if (adaptersDir) rmSync(adaptersDir, { recursive: true, force: true });
+});
+
+/** Trains a two-step adapter for //Owner and returns its model id (version 1). */
+async function trainModel() {
+  const alice = keyring.addFromUri('//Alice');
+  const owner = keyring.addFromUri('//Owner');
+  const created = await submitOk(api, api.tx.datanets.createDatanet('harbours', 'harbour notes', ['notes'], 'CC0',
+    { maxBytes: 4096, mediaTypes: ['text/plain'] }, 'Public'), alice);
+  const datanet = eventData(created.events, 'datanets', 'DatanetCreated').datanet.toNumber();
+  const calls = [];
+  for (let i = 0; i < 6; i += 1) {
+    const bytes = new TextEncoder().encode(`Harbour ${i} opens its gates at ${i + 6} o'clock for the fishing boats.`);
+    const hash = blake2AsHex(bytes, 256);
+    const res = await fetch(`${store.url}/content`, { method: 'POST', body: bytes });
+    assert.ok(res.status === 200 || res.status === 201, `store put: ${res.status}`);
+    calls.push(api.tx.datanets.contribute(datanet, hash, bytes.length, 'text/plain', `${store.url}/content/${hash}`, ''));
+  }
+  const contributed = await submitOk(api, api.tx.utility.batchAll(calls), keyring.addFromUri('//Dave'));
+  const ids = contributed.events.filter(({ event }) => event.method === 'ContributionSubmitted').map(({ event }) => event.data.contribution.toNumber());
+  await submitOk(api, api.tx.utility.batchAll(ids.map((id) => api.tx.datanets.curate(id, 'Accept'))), alice);
+  const snapshot = eventData((await submitOk(api, api.tx.datanets.snapshot(datanet), alice)).events, 'datanets', 'SnapshotCreated').snapshot.toNumber();
+  const contentHash = blake2AsHex(readFileSync(modelPath), 256);
+  const registered = await submitOk(api, api.tx.models.registerBaseModel('SmolLM2-135M-Instruct', contentHash, 'llama', 134_515_008, 'Apache-2.0'), alice);
+  const base = eventData(registered.events, 'models', 'BaseModelRegistered').base.toNumber();
+  await pollUntil('the worker registered', async () => (await api.query.compute.workers(keyring.addFromUri('//Server').address)).isSome, { timeoutMs: 60_000 });
+  const hyper = {
+    rank: 4, alpha: 8, dropoutPermille: 0, targets: 0b0101, learningRateMicro: 2000, warmupSteps: 0,
+    steps: 2, batchSize: 1, gradAccum: 1, seqLen: 24, heldoutPermille: 200, seed: 3,
+  };
+  const requested = await submitOk(api, api.tx.models.requestFinetune(base, snapshot, hyper, 'Exact', OPEN, 1, 200, null), owner);
+  const job = eventData(requested.events, 'models', 'FinetuneRequested').job.toNumber();
+  const done = await pollUntil(`train job ${job}`, async () => {
+    const j = await api.query.compute.jobs(job);
+    return j.isSome && j.unwrap().status.type !== 'Pending' ? j.unwrap() : null;
+  }, { timeoutMs: 240_000, intervalMs: 1000 });
+  assert.equal(done.status.type, 'Completed', worker.log());
+  return (await api.query.models.nextModelId()).toNumber() - 1;
+}
+
+test('paid completions are signed, refused when bad, answered with receipts and settled on-chain', { skip: !haveModel && 'no model file' }, async () => {
+  const model = await trainModel();
+  const owner = keyring.addFromUri('//Owner');
+  const client = keyring.addFromUri('//Client');
+  const server = keyring.addFromUri('//Server');
+  await submitOk(api, api.tx.inference.setPrice(model, PRICE), owner);
+  await submitOk(api, api.tx.inference.deposit(OPEN), client);
+  await pollUntil('the OpenAI API', async () => (await fetch(`${openaiUrl}/health`)).ok, { timeoutMs: 120_000 });
+
+  const body = { model: `${model}:1`, messages: [{ role: 'user', content: 'When does harbour 2 open?' }], max_tokens: 8, temperature: 0 };
+  const common = { url: openaiUrl, pair: client, genesis: api.genesisHash, worker: server.publicKey, model, version: 1 };
+  const maxFee = OPEN / 10n;
+
+  // The client's bytes are the chain's own signing payload.
+  const requestHash = blake2AsU8a(stringToU8a(JSON.stringify(body)), 256);
+  const local = signingPayload({ genesis: api.genesisHash, worker: server.publicKey, model, version: 1, requestHash, nonce: 1, maxFee });
+  const onChain = await api.call.inferenceApi.signingPayload(server.address, model, 1, requestHash, 1, maxFee);
+  // The runtime API answers a SCALE `Vec<u8>`: its length prefix, then the bytes.
+  const [, onChainBytes] = compactStripLength(onChain.toU8a(true));
+  assert.equal(u8aToHex(local), u8aToHex(onChainBytes));
+
+  // Refusals, each with its status: unsigned, signed by someone else, more than the deposit.
+  const unsigned = await fetch(`${openaiUrl}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  assert.equal(unsigned.status, 402);
+  const forged = await paidRequest({ ...common, body, nonce: 1, maxFee, tamper: { 'x-openledger-client': u8aToHex(owner.publicKey) } });
+  assert.equal(forged.status, 401);
+  const greedy = await paidRequest({ ...common, body, nonce: 1, maxFee: 2n * OPEN });
+  assert.equal(greedy.status, 402);
+
+  const ownerBefore = (await api.query.system.account(owner.address)).data.free.toBigInt();
+  const first = await paidRequest({ ...common, body, nonce: 1, maxFee });
+  assert.equal(first.status, 200, JSON.stringify(first.json));
+  const content = first.json.choices[0].message.content;
+  assert.ok(content.length > 0);
+  const receipt = first.json.openledger.receipt;
+  const tokens = BigInt(first.json.usage.prompt_tokens + first.json.usage.completion_tokens);
+  const fee = (PRICE * tokens + 999n) / 1000n;
+  assert.equal(BigInt(receipt.fee), fee);
+  assert.equal(receipt.worker, u8aToHex(server.publicKey));
+
+  // Replayed: refused.
+  const replay = await paidRequest({ ...common, body, nonce: 1, maxFee });
+  assert.equal(replay.status, 409);
+
+  // Streamed, with the next nonce: the same greedy answer, the receipt on the last chunk.
+  const streamBody = { ...body, stream: true };
+  const streamed = await paidRequest({ ...common, body: streamBody, nonce: 2, maxFee });
+  assert.equal(streamed.status, 200);
+  const chunks = sseChunks(streamed.text);
+  assert.equal(chunks.map((c) => c.choices[0].delta.content ?? '').join(''), content);
+  assert.equal(chunks.at(-1).openledger.receipt.nonce, 2);
+
+  // The worker's batched receipts settle: the deposit pays both fees, the owner gets its half.
+  await pollUntil('both receipts settled', async () =>
+    (await api.call.inferenceApi.nonceOf(client.address, server.address)).toNumber() === 2, { timeoutMs: 60_000, intervalMs: 500 });
+  const fees = fee + BigInt(chunks.at(-1).openledger.receipt.fee);
+  const deposit = await api.call.inferenceApi.depositOf(client.address);
+  assert.equal(deposit.held.toBigInt(), OPEN - fees);
+  const ownerGain = (await api.query.system.account(owner.address)).data.free.toBigInt() - ownerBefore;
+  const toWorker = (BigInt(fee) / 2n) + (BigInt(chunks.at(-1).openledger.receipt.fee) / 2n);
+  assert.equal(ownerGain, fees - toWorker);
+});
