@@ -21,7 +21,7 @@ use gpu_worker::{
 	api::ApiServer,
 	chain::{self, Backend, Capabilities, JobKind},
 	fetch::Fetcher,
-	jobs::{Executors, ModelLibrary, TrainExecutor, VerifySnapshotExecutor},
+	jobs::{Executors, InferExecutor, ModelLibrary, TrainExecutor, VerifySnapshotExecutor},
 	store::{ContentHash, DiskStore, ServiceConfig, StoreClient, StoreServer},
 	train,
 	worker::{Config, Worker},
@@ -333,11 +333,25 @@ async fn serve_worker(args: ServeArgs) -> Result<(), AnyError> {
 	if let Some(url) = &args.store {
 		trainer = trainer.with_store(StoreClient::new(url));
 	}
-	let executors = Executors::new()
+	let kinds: Vec<JobKind> = args.job_kinds.iter().map(|&k| JobKind::from(k)).collect();
+	// The serving engine, when the API is on or infer jobs are taken: one base Model for both.
+	let serving = if args.openai.is_some() || kinds.contains(&JobKind::Infer) {
+		Some(load_serving(&args).await?)
+	} else {
+		None
+	};
+	let mut executors = Executors::new()
 		.with(VerifySnapshotExecutor::new(chain.clone()))
 		.with(trainer)
 		.with_corrupt_results(args.corrupt_results);
-	let kinds: Vec<JobKind> = args.job_kinds.iter().map(|&k| JobKind::from(k)).collect();
+	if let Some(serving) = &serving {
+		executors = executors.with(InferExecutor::new(
+			chain.clone(),
+			serving.engine.clone(),
+			serving.tokenizer.clone(),
+			serving.base_hash,
+		));
+	}
 	if let Some(missing) = kinds.iter().find(|&&kind| !executors.runs(kind)) {
 		return Err(format!("this build cannot run {missing} jobs yet").into());
 	}
@@ -368,9 +382,11 @@ async fn serve_worker(args: ServeArgs) -> Result<(), AnyError> {
 		if args.corrupt_results { "; CORRUPTING RESULTS (fault injection)" } else { "" }
 	);
 	let api = server.start(handle);
-	let openai = match args.openai {
-		Some(addr) => Some(start_openai(&args, addr, chain_for_openai).await?),
-		None => None,
+	let openai = match (args.openai, serving) {
+		(Some(addr), Some(serving)) => {
+			Some(start_openai(&args, addr, chain_for_openai, serving).await?)
+		}
+		_ => None,
 	};
 	worker
 		.run(async {
@@ -386,16 +402,19 @@ async fn serve_worker(args: ServeArgs) -> Result<(), AnyError> {
 	Ok(())
 }
 
-/// Loads the served base Model, starts the OpenLoRA engine and the OpenAI-compatible API on
-/// `addr`, and a task that submits receipts every `--receipt-interval-ms`.
-async fn start_openai(
-	args: &ServeArgs,
-	addr: SocketAddr,
-	chain: Arc<dyn chain::Chain>,
-) -> Result<tokio::task::JoinHandle<()>, AnyError> {
+/// The OpenLoRA engine over the served base Model, and what reads it.
+#[derive(Clone)]
+struct Serving {
+	engine: gpu_worker::openlora::EngineHandle,
+	tokenizer: Arc<gpu_worker::model::tokenizer::Tokenizer>,
+	base_hash: [u8; 32],
+}
+
+/// Loads the served base Model (`--serve-model`, else SmolLM2 in the models directory) and
+/// starts the OpenLoRA engine over it.
+async fn load_serving(args: &ServeArgs) -> Result<Serving, AnyError> {
 	use gpu_worker::{
 		model::{config::LlamaConfig, gguf::GgufFile, reference::Weights, tokenizer::Tokenizer},
-		openai::{ApiConfig, ApiServer as OpenAiServer, ApiState, Ledger},
 		openlora::{EngineHandle, EngineOptions},
 	};
 	let models_dir = args.models_dir.clone().unwrap_or_else(gpu_worker::model::default_models_dir);
@@ -424,10 +443,23 @@ async fn start_openai(
 		..EngineOptions::default()
 	};
 	let engine = EngineHandle::start(config, weights, options)?;
+	Ok(Serving { engine, tokenizer: Arc::new(tokenizer), base_hash })
+}
+
+/// Starts the OpenAI-compatible API on `addr` over `serving`, and a task that submits receipts
+/// every `--receipt-interval-ms`.
+async fn start_openai(
+	args: &ServeArgs,
+	addr: SocketAddr,
+	chain: Arc<dyn chain::Chain>,
+	serving: Serving,
+) -> Result<tokio::task::JoinHandle<()>, AnyError> {
+	use gpu_worker::openai::{ApiConfig, ApiServer as OpenAiServer, ApiState, Ledger};
+	let Serving { engine, tokenizer, base_hash } = serving;
 	let ledger = Arc::new(Ledger::new(chain.clone()));
 	let state = ApiState::new(
 		engine,
-		Arc::new(tokenizer),
+		tokenizer,
 		Some(chain),
 		Some(ledger.clone()),
 		ApiConfig {

@@ -114,6 +114,32 @@ impl Capabilities {
 	}
 }
 
+/// The spec of a [`JobKind::Infer`] job (pallet-inference's `InferSpec`): complete `prompt`
+/// with a model version, greedily.
+#[derive(Encode, Decode, Clone, Debug, PartialEq, Eq)]
+pub struct InferSpec {
+	/// The model.
+	pub model: u32,
+	/// Its version.
+	pub version: u32,
+	/// The prompt, UTF-8 text.
+	pub prompt: Vec<u8>,
+	/// Most tokens to generate.
+	pub max_tokens: u32,
+}
+
+/// The payload of an infer job's result (pallet-inference's `InferResult`); the payload hash
+/// is blake2-256 of its encoding.
+#[derive(Encode, Decode, Clone, Debug, PartialEq, Eq)]
+pub struct InferResult {
+	/// The completion, UTF-8 text.
+	pub completion: Vec<u8>,
+	/// Tokens of the prompt.
+	pub prompt_tokens: u32,
+	/// Tokens generated.
+	pub completion_tokens: u32,
+}
+
 /// The spec of a [`JobKind::VerifySnapshot`] job, SCALE-encoded in [`AssignedJob::spec`].
 #[derive(Encode, Decode, Clone, Copy, Debug, PartialEq, Eq)]
 pub struct VerifySnapshotSpec {

@@ -6,13 +6,18 @@
 //! - [`JobOutput`]: the payload and its blake2-256 hash, the pair `submit_result` takes.
 //! - [`verify`]: [`JobKind::VerifySnapshot`]: fetch a Datanet snapshot's contributions, check
 //!   each against its hash, recompute the Merkle root.
+//! - [`train`]: [`JobKind::Train`]: fine-tune a LoRA adapter on a snapshot (the ModelFactory).
+//! - [`infer`]: [`JobKind::Infer`]: complete a prompt with a model version, greedily, on the
+//!   OpenLoRA engine (the on-chain inference path).
 //!
 //! [`Executors::with_corrupt_results`] is a fault injector for tests of the chain's disagreement
 //! handling: every payload comes out well-formed but wrong.
 
+pub mod infer;
 pub mod train;
 pub mod verify;
 
+pub use infer::InferExecutor;
 pub use train::{ModelLibrary, TrainExecutor};
 pub use verify::{VerificationReport, VerifySnapshotExecutor};
 

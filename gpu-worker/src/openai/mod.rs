@@ -15,6 +15,20 @@ pub mod protocol;
 pub mod server;
 
 pub use payments::{Authorization, FlushReport, Ledger};
+
+/// The tokens generation stops at: the Model's end of sequence and the chat template's end of
+/// turn (`<|im_end|>`, `<|endoftext|>`) where the vocabulary has them.
+pub fn stop_tokens(tokenizer: &crate::model::tokenizer::Tokenizer) -> Vec<u32> {
+	let mut stops: Vec<u32> = tokenizer.eos_id().into_iter().collect();
+	for special in ["<|im_end|>", "<|endoftext|>"] {
+		if let Some(id) = tokenizer.token_id(special) {
+			if !stops.contains(&id) {
+				stops.push(id);
+			}
+		}
+	}
+	stops
+}
 pub use protocol::ApiError;
 pub use server::{ApiConfig, ApiServer, ApiState};
 

@@ -91,14 +91,7 @@ impl ApiState {
 		ledger: Option<Arc<Ledger>>,
 		config: ApiConfig,
 	) -> Self {
-		let mut stop_tokens: Vec<u32> = tokenizer.eos_id().into_iter().collect();
-		for special in ["<|im_end|>", "<|endoftext|>"] {
-			if let Some(id) = tokenizer.token_id(special) {
-				if !stop_tokens.contains(&id) {
-					stop_tokens.push(id);
-				}
-			}
-		}
+		let stop_tokens = super::stop_tokens(&tokenizer);
 		Self {
 			engine,
 			tokenizer,

@@ -32,6 +32,8 @@ struct Setup {
 	config: LlamaConfig,
 	weights: Weights,
 	adapter: Adapter,
+	engine: EngineHandle,
+	base_hash: [u8; 32],
 	_dir: tempfile::TempDir,
 }
 
@@ -84,7 +86,7 @@ async fn setup() -> Option<Setup> {
 	.unwrap();
 	let ledger = Arc::new(Ledger::new(chain.clone()));
 	let state = ApiState::new(
-		engine,
+		engine.clone(),
 		tokenizer.clone(),
 		Some(chain.clone() as Arc<dyn Chain>),
 		Some(ledger.clone()),
@@ -98,7 +100,19 @@ async fn setup() -> Option<Setup> {
 	let server = ApiServer::bind("127.0.0.1:0", state).await.unwrap();
 	let addr = server.local_addr().unwrap();
 	tokio::spawn(server.run_until(std::future::pending()));
-	Some(Setup { addr, chain, ledger, client, tokenizer, config, weights, adapter, _dir: dir })
+	Some(Setup {
+		addr,
+		chain,
+		ledger,
+		client,
+		tokenizer,
+		config,
+		weights,
+		adapter,
+		engine,
+		base_hash,
+		_dir: dir,
+	})
 }
 
 /// Sends a request; returns the status and the whole body.
@@ -265,4 +279,67 @@ async fn unpaid_forged_replayed_and_unfunded_requests_are_refused_by_status() {
 	// The served version is listed.
 	let (_, models) = send(s.addr, "GET", "/v1/models", "", &[]).await;
 	assert!(models.contains("\"3:1\""), "{models}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_infer_job_answers_as_the_merged_model_reproducibly() {
+	use crate::{
+		chain::types::{AssignedJob, InferResult, InferSpec, JobKind},
+		jobs::{infer::completion_text, Executor, InferExecutor, JobError},
+	};
+	use codec::{Decode, Encode};
+	let Some(s) = setup().await else { return };
+	let executor =
+		InferExecutor::new(s.chain.clone(), s.engine.clone(), s.tokenizer.clone(), s.base_hash);
+	let job = |spec: &InferSpec| AssignedJob {
+		id: 9,
+		kind: JobKind::Infer,
+		spec: spec.encode(),
+		round: 0,
+		deadline: 100,
+	};
+	let spec = InferSpec {
+		model: 3,
+		version: 1,
+		prompt: b"The capital of France is".to_vec(),
+		max_tokens: 10,
+	};
+	let first = executor.execute(&job(&spec)).await.unwrap();
+	let second = executor.execute(&job(&spec)).await.unwrap();
+	assert_eq!(first, second, "greedy answers are reproducible, so replicas agree by hash");
+	assert_eq!(first.payload_hash, sp_crypto_hashing::blake2_256(&first.payload));
+	let result = InferResult::decode(&mut &first.payload[..]).unwrap();
+
+	let prompt = s.tokenizer.encode("The capital of France is");
+	let mut naive = NaiveServer::new(s.config.clone(), &s.weights, 2).unwrap();
+	let expected = naive
+		.serve(
+			Some(&s.adapter),
+			&EngineRequest {
+				prompt: prompt.clone(),
+				max_tokens: 10,
+				stop_tokens: super::stop_tokens(&s.tokenizer),
+				..Default::default()
+			},
+		)
+		.unwrap();
+	assert_eq!(result.completion, completion_text(&s.tokenizer, &expected.tokens).into_bytes());
+	assert_eq!(
+		(result.prompt_tokens as usize, result.completion_tokens as usize),
+		(prompt.len(), expected.tokens.len())
+	);
+
+	// Refusals, by name: an unknown version, another base's version, a bad spec.
+	let missing = InferSpec { version: 7, ..spec.clone() };
+	assert!(
+		matches!(executor.execute(&job(&missing)).await, Err(JobError::Failed(m)) if m.contains("no version"))
+	);
+	let foreign = InferSpec { model: 4, ..spec.clone() };
+	assert!(
+		matches!(executor.execute(&job(&foreign)).await, Err(JobError::Failed(m)) if m.contains("adapts base"))
+	);
+	let garbage = AssignedJob { spec: vec![1, 2, 3], ..job(&spec) };
+	assert!(matches!(executor.execute(&garbage).await, Err(JobError::InvalidSpec(_))));
+	let binary = InferSpec { prompt: vec![0xff, 0xfe], ..spec };
+	assert!(matches!(executor.execute(&job(&binary)).await, Err(JobError::InvalidSpec(_))));
 }
