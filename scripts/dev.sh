@@ -108,6 +108,7 @@ if [ "$seed" = 1 ]; then
 	fi
 fi
 
+n="$(finalized_number "$RPC_PORT" 2>/dev/null || echo "$n")"
 cat <<INFO
 
   OpenLedger dev chain is running: blocks are produced and finalized (finalized #$n).
