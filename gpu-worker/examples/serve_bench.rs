@@ -16,8 +16,11 @@
 //!
 //! ```text
 //! cargo run --release -p gpu-worker --example serve_bench -- [MODEL.gguf] [--adapters 1,10,100,1000]
-//!     [--requests 32] [--rate 8] [--max-batch 32] [--cold-loads 9] [--seed 1]
+//!     [--requests 64] [--rate 20] [--prompt 8-64] [--output 8-32] [--max-batch 32] [--slots 64]
+//!     [--cold-loads 9] [--seed 1]
 //! ```
+//!
+//! `SERVE_BENCH_TRACE=1` prints every engine step (time, running, waiting, tokens) to stderr.
 
 use gpu_worker::{
 	openlora::{
@@ -68,7 +71,33 @@ fn power_law(rng: &mut SplitMix64, cumulative: &[f64]) -> usize {
 	cumulative.partition_point(|c| *c <= u).min(cumulative.len() - 1)
 }
 
-fn workload(n: usize, requests: usize, rate: f64, vocab: usize, seed: u64) -> Vec<Planned> {
+/// Lengths drawn uniformly from an inclusive range.
+#[derive(Clone, Copy)]
+struct Span(usize, usize);
+
+impl Span {
+	fn parse(text: &str) -> Result<Self, Box<dyn std::error::Error>> {
+		let (low, high) = text.split_once('-').ok_or("a range is LOW-HIGH")?;
+		let (low, high) = (low.parse()?, high.parse()?);
+		if low == 0 || high < low {
+			return Err("a range needs 1 <= LOW <= HIGH".into());
+		}
+		Ok(Self(low, high))
+	}
+
+	fn draw(self, rng: &mut SplitMix64) -> usize {
+		self.0 + rng.below(self.1 - self.0 + 1)
+	}
+}
+
+fn workload(
+	n: usize,
+	requests: usize,
+	rate: f64,
+	(prompts, outputs): (Span, Span),
+	vocab: usize,
+	seed: u64,
+) -> Vec<Planned> {
 	let mut rng = SplitMix64::derive(seed, &[n as u64]);
 	let mut acc = 0.0;
 	let cumulative: Vec<f64> = (0..n)
@@ -83,12 +112,12 @@ fn workload(n: usize, requests: usize, rate: f64, vocab: usize, seed: u64) -> Ve
 			// Exponential gaps: -ln(U) / rate.
 			let u = f64::from(rng.unit()).max(1e-9);
 			t += -u.ln() / rate * 1e3;
-			let len = 8 + rng.below(57);
+			let len = prompts.draw(&mut rng);
 			Planned {
 				arrival_ms: t,
 				adapter: power_law(&mut rng, &cumulative),
 				prompt: (0..len).map(|_| (100 + rng.below(vocab - 100)) as u32).collect(),
-				max_tokens: 8 + rng.below(25) as u32,
+				max_tokens: outputs.draw(&mut rng) as u32,
 			}
 		})
 		.collect()
@@ -106,6 +135,7 @@ fn run_engine(
 	plan: &[Planned],
 	ids: &HashMap<usize, AdapterId>,
 ) -> Result<Outcome, Box<dyn std::error::Error>> {
+	let trace = std::env::var_os("SERVE_BENCH_TRACE").is_some();
 	let mut clock = 0.0;
 	let mut next = 0;
 	let mut live: Vec<Live> = Vec::new();
@@ -128,10 +158,19 @@ fn run_engine(
 			next += 1;
 		}
 		let start = Instant::now();
-		if !engine.step()? && engine.has_work() {
+		let ran = engine.step()?;
+		if !ran && engine.has_work() {
 			engine.wait_for_load(Duration::from_secs(60));
 		}
-		clock += start.elapsed().as_secs_f64() * 1e3;
+		let ms = start.elapsed().as_secs_f64() * 1e3;
+		if trace {
+			let s = engine.stats();
+			eprintln!(
+				"step {ran} {ms:.1} ms running {} waiting {} tokens {}",
+				s.running, s.waiting, s.tokens
+			);
+		}
+		clock += ms;
 		live.retain_mut(|l| loop {
 			match l.rx.try_recv() {
 				Ok(Event::Token { .. }) => {
@@ -247,9 +286,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 		.split(',')
 		.map(|s| s.parse())
 		.collect::<Result<_, _>>()?;
-	let requests: usize = opt("--requests").map(|r| r.parse()).transpose()?.unwrap_or(32);
-	let rate: f64 = opt("--rate").map(|r| r.parse()).transpose()?.unwrap_or(8.0);
+	let requests: usize = opt("--requests").map(|r| r.parse()).transpose()?.unwrap_or(64);
+	let rate: f64 = opt("--rate").map(|r| r.parse()).transpose()?.unwrap_or(20.0);
+	let prompts = Span::parse(&opt("--prompt").unwrap_or_else(|| "8-64".into()))?;
+	let outputs = Span::parse(&opt("--output").unwrap_or_else(|| "8-32".into()))?;
 	let max_batch: usize = opt("--max-batch").map(|r| r.parse()).transpose()?.unwrap_or(32);
+	let slots: usize = opt("--slots").map(|r| r.parse()).transpose()?.unwrap_or(64);
 	let cold_loads: usize = opt("--cold-loads").map(|r| r.parse()).transpose()?.unwrap_or(9);
 	let seed: u64 = opt("--seed").map(|r| r.parse()).transpose()?.unwrap_or(1);
 	let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
@@ -260,14 +302,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 	let mut naive = NaiveServer::new(config.clone(), &base.weights, threads)?;
 	let mut lines = Vec::new();
 	for &n in &counts {
-		let plan = workload(n, requests, rate, config.vocab_size, seed);
+		let plan = workload(n, requests, rate, (prompts, outputs), config.vocab_size, seed);
 		let dir = root.path().join(format!("adapters-{n}"));
 		let ids = write_adapters(&dir, &plan, n, &config)?;
 		eprintln!("{n} adapters: {} drawn by {} requests", ids.len(), plan.len());
 		let options = EngineOptions {
 			max_batch,
 			max_prefill_tokens: 256,
-			slab_slots: 32,
+			slab_slots: slots,
 			max_rank: 16,
 			host_cache_bytes: 512 << 20,
 			adapters_dir: dir.clone(),
@@ -282,7 +324,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 		let source = DiskSource::new(&dir, None);
 		let alone = run_naive(&mut naive, &plan, &ids, &source, &config)?;
 		eprintln!("  naive: {:.1} s", alone.makespan_ms / 1e3);
-		let speedup = (mixed.tokens as f64 / mixed.makespan_ms) / (alone.tokens as f64 / alone.makespan_ms);
+		let speedup =
+			(mixed.tokens as f64 / mixed.makespan_ms) / (alone.tokens as f64 / alone.makespan_ms);
 		lines.push(row(n, "mixed batch (OpenLoRA)", &mixed, Some(speedup)));
 		lines.push(row(n, "naive (merge, run, restore)", &alone, None));
 	}
@@ -295,7 +338,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 	for i in 0..cold_loads {
 		let adapter = synthetic_adapter(&config, 16, &TARGETS, 0.05, 9_000 + i as u64)?;
 		let id = save_content_addressed(&dir, &adapter, &config, "SmolLM2")?;
-		bytes = std::fs::metadata(DiskSource::adapter_dir(&dir, id).join("adapter_model.safetensors"))?.len();
+		bytes =
+			std::fs::metadata(DiskSource::adapter_dir(&dir, id).join("adapter_model.safetensors"))?
+				.len();
 		let start = Instant::now();
 		let loaded = source.load(id, &config)?;
 		disk_ms.push(start.elapsed().as_secs_f64() * 1e3);
@@ -304,7 +349,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 		slot_ms.push(start.elapsed().as_secs_f64() * 1e3);
 	}
 
-	println!("SmolLM2-135M-Instruct (f32 on CPU, {threads} threads), {requests} requests per row at {rate} req/s (Poisson), power-law adapter popularity (alpha 1), prompts 8-64 tokens, outputs 8-32 tokens, rank-8 adapters on q,k,v,o, max batch {max_batch}.\n");
+	println!(
+		"SmolLM2-135M-Instruct (f32 on CPU, {threads} threads), {requests} requests per row at \
+		 {rate} req/s (Poisson), power-law adapter popularity (alpha 1), prompts {}-{} tokens, \
+		 outputs {}-{} tokens, rank-8 adapters on q,k,v,o, max batch {max_batch}, {slots} slab slots.\n",
+		prompts.0, prompts.1, outputs.0, outputs.1
+	);
 	println!("| adapters | path | req/s | output tok/s | TTFT p50 (ms) | TTFT p99 (ms) | per-token p50 (ms) | per-token p99 (ms) | throughput vs naive |");
 	println!("|---|---|---|---|---|---|---|---|---|");
 	for line in lines {

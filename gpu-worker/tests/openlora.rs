@@ -41,7 +41,9 @@ fn a_mixed_adapter_batch_on_smollm2_matches_the_merged_reference() {
 	let adapters: Vec<_> = specs
 		.iter()
 		.enumerate()
-		.map(|(i, (rank, targets))| synthetic_adapter(&config, *rank, targets, 0.2, i as u64).unwrap())
+		.map(|(i, (rank, targets))| {
+			synthetic_adapter(&config, *rank, targets, 0.2, i as u64).unwrap()
+		})
 		.collect();
 	let ids: Vec<_> = adapters
 		.iter()
@@ -96,7 +98,8 @@ fn a_mixed_adapter_batch_on_smollm2_matches_the_merged_reference() {
 			adapters[i].merge_into(&mut weights);
 		}
 		let mut reference = ReferenceModel::new(config.clone(), weights);
-		let expected = reference.generate_greedy(&request.prompt, max_tokens as usize, None).unwrap();
+		let expected =
+			reference.generate_greedy(&request.prompt, max_tokens as usize, None).unwrap();
 		println!("{:?}: {:?}", adapter, base.tokenizer.decode(&tokens));
 		assert_eq!(tokens, expected, "adapter {adapter:?}");
 		let alone = naive.serve(adapter.map(|i| &adapters[i]), request).unwrap();

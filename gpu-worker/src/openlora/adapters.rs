@@ -588,9 +588,9 @@ pub fn synthetic_adapter(
 		dropout: 0.0,
 		targets: targets.to_vec(),
 	};
-	let mut adapter = Adapter::init(lora, config, seed)
-		.map_err(|e| ServeError::InvalidOptions(e.to_string()))?;
-	let mut rng = crate::train::rng::SplitMix64::new(seed ^ 0x5eed_b);
+	let mut adapter =
+		Adapter::init(lora, config, seed).map_err(|e| ServeError::InvalidOptions(e.to_string()))?;
+	let mut rng = crate::train::rng::SplitMix64::new(seed ^ 0x5EED);
 	for w in adapter.blocks.iter_mut().flatten().flatten() {
 		w.b.iter_mut().for_each(|v| *v = rng.uniform(-b_range, b_range));
 	}

@@ -11,7 +11,7 @@
 
 use super::{
 	adapters::{adapter_bytes, AdapterSource, DiskSource, HostCache, Loaded, Loader, Slab},
-	model::{BatchModel, KvCache, Row},
+	model::{BatchModel, KvCache, Row, Scratch},
 	AdapterId, AdapterInfo, EngineOptions, EngineStats, Event, FinishReason, Request, ServeError,
 	Tier,
 };
@@ -106,6 +106,7 @@ pub struct Engine {
 	load_ms: Vec<f64>,
 	stats: EngineStats,
 	tick: u64,
+	scratch: Scratch,
 }
 
 impl Engine {
@@ -159,6 +160,7 @@ impl Engine {
 			load_ms: Vec::new(),
 			stats: EngineStats::default(),
 			tick: 0,
+			scratch: Scratch::default(),
 		})
 	}
 
@@ -226,7 +228,11 @@ impl Engine {
 
 	/// Counters.
 	pub fn stats(&self) -> EngineStats {
-		EngineStats { running: self.running.len(), waiting: self.waiting.len(), ..self.stats.clone() }
+		EngineStats {
+			running: self.running.len(),
+			waiting: self.waiting.len(),
+			..self.stats.clone()
+		}
 	}
 
 	/// The adapters in the device and host tiers.
@@ -475,7 +481,7 @@ impl Engine {
 			}
 		}
 		let member_set: HashSet<usize> = members.iter().copied().collect();
-		let (model, slab, pool) = (&self.model, &self.slab, &self.pool);
+		let (model, slab, pool, scratch) = (&self.model, &self.slab, &self.pool, &mut self.scratch);
 		let result = {
 			let mut caches: Vec<&mut KvCache> = self
 				.running
@@ -484,7 +490,7 @@ impl Engine {
 				.filter(|(i, _)| member_set.contains(i))
 				.map(|(_, s)| &mut s.cache)
 				.collect();
-			pool.install(|| model.forward(&rows, &mut caches, Some(slab)))
+			pool.install(|| model.forward_with(&rows, &mut caches, Some(slab), scratch))
 		};
 		self.stats.steps += 1;
 		let logits = match result {
@@ -515,7 +521,8 @@ impl Engine {
 		}
 		let context = self.model.config().context_length;
 		let mut finished = HashSet::new();
-		for (row, logits) in rows.iter().filter(|r| r.logits).zip(&logits) {
+		let vocab = self.model.config().vocab_size.max(1);
+		for (row, logits) in rows.iter().filter(|r| r.logits).zip(logits.chunks_exact(vocab)) {
 			let Some(&i) = members.get(row.seq) else { continue };
 			let Some(seq) = self.running.get_mut(i) else { continue };
 			let next = choose(logits, &seq.request, &mut seq.rng);

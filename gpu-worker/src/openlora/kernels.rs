@@ -7,8 +7,10 @@
 //! contiguous row) and `B` as `max_rank × out`; only the slot's first `rank` rows are used, so
 //! adapters of different ranks share one slab. The low-rank intermediate `x · A` stays `f32`.
 //!
-//! - [`gemm_nt`]: `y = x · Wᵀ`, matrixmultiply's packed SIMD kernel on column blocks of `y`,
-//!   the blocks spread over rayon's threads.
+//! - [`PackedMatrix::apply`]: `y = x · Wᵀ` for all rows of a step, over weights packed once
+//!   into panels of [`NR`] outputs; a register tile of 8 rows × 16 outputs with AVX-512, 4 × 16
+//!   with AVX2/FMA (detected at run time; a portable build otherwise), panels spread over
+//!   rayon's threads. Each weight is read once per step.
 //! - [`bgmv`]: per row, gather the row's adapter: `y_i += scale_s (x_i · A_s) · B_s`. For decode
 //!   rows, where each adapter has one or few rows.
 //! - [`sgmv`]: rows grouped by adapter, two small GEMMs per group. For prefill rows, where an
@@ -32,98 +34,11 @@ impl SendPtr {
 	}
 }
 
-/// Output columns each GEMM task computes at least.
-const MIN_BLOCK: usize = 64;
-
-/// `y = x · Wᵀ + beta · y` for `x` of `m × k`, `w` of `n × k` and `y` of `m` rows with stride
-/// `ldy` (its first `n` columns written). Column blocks run on rayon's threads.
-///
-/// # Panics
-/// When a buffer is shorter than its shape (a caller bug; checked because the GEMM reads
-/// through raw pointers).
-pub fn gemm_nt(x: &[f32], m: usize, k: usize, w: &[f32], n: usize, y: &mut [f32], ldy: usize, beta: f32) {
-	if m == 0 || n == 0 {
-		return;
-	}
-	assert!(x.len() >= m * k && w.len() >= n * k && ldy >= n);
-	assert!(y.len() >= (m - 1) * ldy + n);
-	if k == 0 {
-		for row in y.chunks_mut(ldy).take(m) {
-			row.iter_mut().take(n).for_each(|v| *v *= beta);
-		}
-		return;
-	}
-	if m <= GEMV_ROWS {
-		return gemv_nt(x, m, k, w, n, y, ldy, beta);
-	}
-	let threads = rayon::current_num_threads().max(1);
-	// About four blocks per thread for balance, in multiples of 16 columns.
-	let block = n.div_ceil(threads * 4).next_multiple_of(16).max(MIN_BLOCK).min(n);
-	let blocks = n.div_ceil(block);
-	let out = SendPtr(y.as_mut_ptr());
-	let (xp, wp) = (x.as_ptr() as usize, w.as_ptr() as usize);
-	let run = |b: usize| {
-		let start = b * block;
-		let cols = block.min(n - start);
-		// SAFETY: the shapes were checked above; block `b` writes only columns
-		// `start..start + cols` of `y`, which no other block touches.
-		unsafe {
-			matrixmultiply::sgemm(
-				m,
-				k,
-				cols,
-				1.0,
-				xp as *const f32,
-				k as isize,
-				1,
-				(wp as *const f32).add(start * k),
-				1,
-				k as isize,
-				beta,
-				out.get().add(start),
-				ldy as isize,
-				1,
-			);
-		}
-	};
-	if blocks == 1 {
-		run(0);
-	} else {
-		(0..blocks).into_par_iter().for_each(run);
-	}
-}
-
-/// Up to this many rows, [`gemm_nt`] streams the weights once with dot products instead of
-/// packing them (the decode steps of small batches, and the naive path).
-pub const GEMV_ROWS: usize = 4;
-
-/// [`gemm_nt`] for a few rows: each weight row is read once and dotted with every input row;
-/// blocks of weight rows run on rayon's threads.
-fn gemv_nt(x: &[f32], m: usize, k: usize, w: &[f32], n: usize, y: &mut [f32], ldy: usize, beta: f32) {
-	let threads = rayon::current_num_threads().max(1);
-	let block = n.div_ceil(threads * 4).max(MIN_BLOCK).min(n);
-	let out = SendPtr(y.as_mut_ptr());
-	let rows: Vec<&[f32]> = x.chunks_exact(k).take(m).collect();
-	w.par_chunks(block * k).enumerate().for_each(|(b, ws)| {
-		for (j, w_row) in ws.chunks_exact(k).enumerate() {
-			let col = b * block + j;
-			for (i, x_row) in rows.iter().enumerate() {
-				let v = dot(x_row, w_row);
-				// SAFETY: `gemm_nt` checked y holds m rows of stride ldy >= n; column `col` < n
-				// belongs to this block alone.
-				unsafe {
-					let cell = out.get().add(i * ldy + col);
-					*cell = if beta == 0.0 { v } else { v + beta * *cell };
-				}
-			}
-		}
-	});
-}
-
 /// Output columns per panel of a [`PackedMatrix`].
 pub const NR: usize = 16;
-/// Input rows per register tile of the packed kernel.
-const MR: usize = 4;
+/// Input rows per register tile of the packed kernel: 4 (eight 256-bit accumulators) with
+/// AVX2, 8 (eight 512-bit ones) with AVX-512.
+const MR: usize = 8;
 
 /// A weight `out × in` packed once, at load, for the batched kernel: panels of [`NR`] output
 /// rows, each stored `in × NR` (column `i` of the panel's rows contiguous), the last panel
@@ -175,7 +90,18 @@ impl PackedMatrix {
 	///
 	/// # Panics
 	/// When `p` or `q` is too short for the shapes and strides.
-	pub fn add_low_rank(&mut self, alpha: f32, rank: usize, p: &[f32], p_rs: usize, p_cs: usize, q: &[f32], q_rs: usize, q_cs: usize) {
+	#[allow(clippy::too_many_arguments)]
+	pub fn add_low_rank(
+		&mut self,
+		alpha: f32,
+		rank: usize,
+		p: &[f32],
+		p_rs: usize,
+		p_cs: usize,
+		q: &[f32],
+		q_rs: usize,
+		q_cs: usize,
+	) {
 		let (out, input) = (self.out, self.input);
 		if out == 0 || input == 0 || rank == 0 {
 			return;
@@ -226,7 +152,7 @@ impl PackedMatrix {
 		let panels = n.div_ceil(NR);
 		let threads = rayon::current_num_threads().max(1);
 		let per_task = panels.div_ceil(threads * 4).max(1);
-		let fma = fma_available();
+		let isa = fma_available();
 		let task = |t: usize| {
 			let first = t * per_task;
 			for p in first..(first + per_task).min(panels) {
@@ -234,7 +160,7 @@ impl PackedMatrix {
 				let cols = NR.min(n - p * NR);
 				// SAFETY: panel p writes columns off + p·NR .. + cols of the m rows, which no
 				// other panel writes; the shapes were checked above.
-				unsafe { run_panel(fma, x, m, k, panel, out.get().add(off + p * NR), ldy, cols) };
+				unsafe { run_panel(isa, x, m, k, panel, out.get().add(off + p * NR), ldy, cols) };
 			}
 		};
 		let tasks = panels.div_ceil(per_task);
@@ -246,17 +172,32 @@ impl PackedMatrix {
 	}
 }
 
-fn fma_available() -> bool {
+/// The vector extensions the packed kernel is built for, best first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Isa {
+	Avx512,
+	Avx2,
+	Portable,
+}
+
+fn fma_available() -> Isa {
 	#[cfg(target_arch = "x86_64")]
 	{
-		static FMA: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-		*FMA.get_or_init(|| {
-			std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+		static ISA: std::sync::OnceLock<Isa> = std::sync::OnceLock::new();
+		*ISA.get_or_init(|| {
+			use std::arch::is_x86_feature_detected as has;
+			if has!("avx512f") && has!("fma") {
+				Isa::Avx512
+			} else if has!("avx2") && has!("fma") {
+				Isa::Avx2
+			} else {
+				Isa::Portable
+			}
 		})
 	}
 	#[cfg(not(target_arch = "x86_64"))]
 	{
-		false
+		Isa::Portable
 	}
 }
 
@@ -266,29 +207,66 @@ fn fma_available() -> bool {
 /// `y` must point at `m` rows of stride `ldy` with `cols` writable values each; `panel` must be
 /// `k × NR` and `x` at least `m × k`.
 #[allow(clippy::too_many_arguments)]
-unsafe fn run_panel(fma: bool, x: &[f32], m: usize, k: usize, panel: &[f32], y: *mut f32, ldy: usize, cols: usize) {
+unsafe fn run_panel(
+	isa: Isa,
+	x: &[f32],
+	m: usize,
+	k: usize,
+	panel: &[f32],
+	y: *mut f32,
+	ldy: usize,
+	cols: usize,
+) {
 	#[cfg(target_arch = "x86_64")]
-	if fma {
-		// SAFETY: the CPU has AVX2 and FMA (checked at run time).
-		return unsafe { panel_avx2(x, m, k, panel, y, ldy, cols) };
+	match isa {
+		// SAFETY: the CPU has these extensions (checked at run time).
+		Isa::Avx512 => return unsafe { panel_avx512(x, m, k, panel, y, ldy, cols) },
+		// SAFETY: as above.
+		Isa::Avx2 => return unsafe { panel_avx2(x, m, k, panel, y, ldy, cols) },
+		Isa::Portable => {}
 	}
-	let _ = fma;
+	let _ = isa;
 	// SAFETY: forwarded from the caller.
-	unsafe { panel_kernel::<false>(x, m, k, panel, y, ldy, cols) }
+	unsafe { panel_kernel::<false, 4>(x, m, k, panel, y, ldy, cols) }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx2,fma")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn panel_avx512(
+	x: &[f32],
+	m: usize,
+	k: usize,
+	panel: &[f32],
+	y: *mut f32,
+	ldy: usize,
+	cols: usize,
+) {
+	// SAFETY: forwarded from the caller.
+	unsafe { panel_kernel::<true, 8>(x, m, k, panel, y, ldy, cols) }
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 #[allow(clippy::too_many_arguments)]
-unsafe fn panel_avx2(x: &[f32], m: usize, k: usize, panel: &[f32], y: *mut f32, ldy: usize, cols: usize) {
+unsafe fn panel_avx2(
+	x: &[f32],
+	m: usize,
+	k: usize,
+	panel: &[f32],
+	y: *mut f32,
+	ldy: usize,
+	cols: usize,
+) {
 	// SAFETY: forwarded from the caller.
-	unsafe { panel_kernel::<true>(x, m, k, panel, y, ldy, cols) }
+	unsafe { panel_kernel::<true, 4>(x, m, k, panel, y, ldy, cols) }
 }
 
-/// The register tile: [`MR`] rows of `x` times one `k × NR` panel, accumulated in `f32`.
+/// The register tile: `T` rows of `x` (at most [`MR`]) times one `k × NR` panel,
+/// accumulated in `f32`.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-unsafe fn panel_kernel<const FMA: bool>(
+unsafe fn panel_kernel<const FMA: bool, const T: usize>(
 	x: &[f32],
 	m: usize,
 	k: usize,
@@ -303,25 +281,44 @@ unsafe fn panel_kernel<const FMA: bool>(
 	let madd = |a: f32, b: f32, c: f32| if FMA { a.mul_add(b, c) } else { c + a * b };
 	let mut i = 0;
 	while i < m {
-		let rows = MR.min(m - i);
+		let rows = T.min(MR).min(m - i);
 		let mut acc = [[0f32; NR]; MR];
-		if rows == MR {
+		if rows == 1 {
+			// One row: four partial sums, so that consecutive multiply-adds do not wait on
+			// each other.
+			let mut parts = [[0f32; NR]; 4];
 			for (p, w) in panel.chunks_exact(NR).take(k).enumerate() {
-				for r in 0..MR {
+				// SAFETY: i < m and p < k.
+				let xv = unsafe { *x.get_unchecked(i * k + p) };
+				let part = &mut parts[p % 4];
+				for c in 0..NR {
+					part[c] = madd(xv, w[c], part[c]);
+				}
+			}
+			for c in 0..NR {
+				acc[0][c] = (parts[0][c] + parts[1][c]) + (parts[2][c] + parts[3][c]);
+			}
+		} else if rows == T {
+			let mut tile = [[0f32; NR]; T];
+			for (p, w) in panel.chunks_exact(NR).take(k).enumerate() {
+				for (r, lane) in tile.iter_mut().enumerate() {
 					// SAFETY: (i + r) < m and p < k, so the index is below m·k <= x.len().
 					let xv = unsafe { *x.get_unchecked((i + r) * k + p) };
 					for c in 0..NR {
-						acc[r][c] = madd(xv, w[c], acc[r][c]);
+						lane[c] = madd(xv, w[c], lane[c]);
 					}
 				}
 			}
+			for (dst, src) in acc.iter_mut().zip(tile) {
+				*dst = src;
+			}
 		} else {
 			for (p, w) in panel.chunks_exact(NR).take(k).enumerate() {
-				for r in 0..rows {
+				for (r, lane) in acc.iter_mut().enumerate().take(rows) {
 					// SAFETY: as above.
 					let xv = unsafe { *x.get_unchecked((i + r) * k + p) };
 					for c in 0..NR {
-						acc[r][c] = madd(xv, w[c], acc[r][c]);
+						lane[c] = madd(xv, w[c], lane[c]);
 					}
 				}
 			}
@@ -400,7 +397,14 @@ impl LoraView<'_> {
 /// BGMV: for every row `i` with `slots[i] = Some(s)` (and `s` adapting this projection),
 /// `y[i][off..off + output] += scale_s · (x_i · A_s) · B_s`. `x` is `rows × input`, `y` has
 /// rows of stride `ldy`. Rows run in parallel.
-pub fn bgmv(view: &LoraView, x: &[f32], slots: &[Option<usize>], y: &mut [f32], ldy: usize, off: usize) {
+pub fn bgmv(
+	view: &LoraView,
+	x: &[f32],
+	slots: &[Option<usize>],
+	y: &mut [f32],
+	ldy: usize,
+	off: usize,
+) {
 	if view.input == 0 || ldy == 0 {
 		return;
 	}
@@ -424,7 +428,14 @@ pub fn bgmv(view: &LoraView, x: &[f32], slots: &[Option<usize>], y: &mut [f32], 
 /// SGMV: the rows with `slots[i] = Some(s)`, grouped by `s`; per group `T = X_g · A_s`
 /// (`rows_g × rank`, `f32`) and `y_g += scale_s · T · B_s`, each a small GEMM. Groups run in
 /// parallel. Same shapes as [`bgmv`], same result up to rounding.
-pub fn sgmv(view: &LoraView, x: &[f32], slots: &[Option<usize>], y: &mut [f32], ldy: usize, off: usize) {
+pub fn sgmv(
+	view: &LoraView,
+	x: &[f32],
+	slots: &[Option<usize>],
+	y: &mut [f32],
+	ldy: usize,
+	off: usize,
+) {
 	let mut groups: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
 	for (row, slot) in slots.iter().enumerate() {
 		if let Some(s) = slot {

@@ -10,13 +10,15 @@
 //! adapter, a small GEMM per group) for prefill rows. Tokens stream back as [`Event`]s; requests
 //! leave the batch at token boundaries and others take their place.
 //!
-//! - [`kernels`]: the CPU kernels: base GEMM (matrixmultiply, column blocks across rayon
-//!   threads), BGMV and SGMV over the adapter slab.
+//! - [`kernels`]: the CPU kernels: the base GEMM over weights packed once at load (AVX-512 or
+//!   AVX2/FMA register tiles chosen at run time, panels across rayon threads), BGMV and SGMV
+//!   over the adapter slab.
 //! - [`model`]: the batched Llama forward with a KV cache per sequence.
 //! - [`adapters`]: the adapter tiers: the device slab (N preallocated slots), the host LRU
 //!   (bounded by bytes) and the disk/content-store source (verified by hash).
 //! - [`engine`]: the synchronous scheduler ([`engine::Engine`]: add requests, step).
 //! - [`handle`]: [`EngineHandle`], the engine on its own thread behind channels.
+//! - `cuda` (feature `cuda`): BGMV and SGMV in CUDA C, compiled at run time with NVRTC.
 //! - [`naive`]: the reference path (merge the adapter into the base weights, run the request
 //!   alone, restore the weights) for tests and the benchmark.
 //!
@@ -26,6 +28,8 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod adapters;
+#[cfg(feature = "cuda")]
+pub mod cuda;
 pub mod engine;
 pub mod handle;
 pub mod kernels;
@@ -205,7 +209,9 @@ pub struct EngineStats {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ServeError {
 	/// No adapter with this id in the adapters directory, and no store to fetch it from.
-	#[error("unknown adapter {0:?}: not in the adapters directory and no content store configured")]
+	#[error(
+		"unknown adapter {0:?}: not in the adapters directory and no content store configured"
+	)]
 	UnknownAdapter(AdapterId),
 	/// The adapter does not fit the base Model (shapes, block count, format).
 	#[error("adapter {id:?} is incompatible with the base model: {reason}")]

@@ -3,65 +3,40 @@
 //!
 //! It computes what [`crate::model::reference::ReferenceModel`] computes per token: the same
 //! RMSNorm, RoPE (adjacent pairs) and grouped-query attention, but every projection is one GEMM
-//! over all rows ([`kernels::gemm_nt`]) with `q|k|v` and `gate|up` fused into one matrix each,
-//! plus the rows' LoRA updates ([`kernels::bgmv`] for decode rows, [`kernels::sgmv`] for
+//! over all rows ([`kernels::PackedMatrix::apply`], weights packed once at load; `q|k|v` and
+//! `gate|up` write side by side into one buffer each), plus the rows' LoRA updates ([`kernels::bgmv`] for decode rows, [`kernels::sgmv`] for
 //! prefill rows). Each sequence has its own [`KvCache`]; a row attends to its sequence's cached
 //! positions up to its own.
 
-use super::{adapters::Slab, kernels, ServeError};
+use super::{
+	adapters::Slab,
+	kernels::{self, PackedMatrix},
+	ServeError,
+};
 use crate::{
 	model::{
-		reference::{attention, rms_norm, rope, silu, Matrix, Weights},
+		reference::{attention, rms_norm, silu, Matrix, Weights},
 		LlamaConfig,
 	},
 	train::lora::Target,
 };
 use rayon::prelude::*;
 
-/// A row-major `out × in` weight.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Linear {
-	/// Output length (rows).
-	pub out: usize,
-	/// Input length (columns).
-	pub input: usize,
-	/// `out × input` values.
-	pub w: Vec<f32>,
-}
-
-impl Linear {
-	/// The matrices stacked by rows (all of the same input length).
-	fn stack(parts: &[&Matrix]) -> Self {
-		let input = parts.first().map(|m| m.cols()).unwrap_or(0);
-		let out = parts.iter().map(|m| m.rows()).sum();
-		let mut w = Vec::with_capacity(out * input);
-		for m in parts {
-			for r in 0..m.rows() {
-				w.extend_from_slice(m.row(r).unwrap_or(&[]));
-			}
-		}
-		Self { out, input, w }
-	}
-
-	/// `y = x · Wᵀ` for `m` rows of `x`.
-	fn apply(&self, x: &[f32], m: usize) -> Vec<f32> {
-		let mut y = vec![0f32; m * self.out];
-		kernels::gemm_nt(x, m, self.input, &self.w, self.out, &mut y, self.out, 0.0);
-		y
-	}
-}
-
-/// One block's weights, laid out for batched GEMMs.
+/// One block's weights, each projection packed for the batched kernel.
 #[derive(Debug, Clone)]
 pub struct Layer {
 	attn_norm: Vec<f32>,
-	/// `q`, `k`, `v` stacked: `(dim + 2 kv_dim) × dim`.
-	qkv: Linear,
-	o: Linear,
+	/// `q, k, v, o, gate, up, down`, in [`Target::index`] order.
+	proj: [PackedMatrix; 7],
 	ffn_norm: Vec<f32>,
-	/// `gate`, `up` stacked: `2 ffn × dim`.
-	gate_up: Linear,
-	down: Linear,
+}
+
+fn pack(m: &Matrix) -> PackedMatrix {
+	let mut w = Vec::with_capacity(m.rows() * m.cols());
+	for r in 0..m.rows() {
+		w.extend_from_slice(m.row(r).unwrap_or(&[]));
+	}
+	PackedMatrix::pack(&w, m.rows(), m.cols())
 }
 
 /// One sequence's cached keys and values, per layer a `kv_dim` row per position.
@@ -113,8 +88,8 @@ pub struct BatchModel {
 	embd: Vec<f32>,
 	layers: Vec<Layer>,
 	output_norm: Vec<f32>,
-	/// `vocab × dim`; `None` when tied to the embeddings.
-	output: Option<Linear>,
+	/// `vocab × dim` (a packed copy of the embeddings when tied).
+	output: PackedMatrix,
 }
 
 impl BatchModel {
@@ -153,15 +128,23 @@ impl BatchModel {
 			}
 			layers.push(Layer {
 				attn_norm: b.attn_norm.clone(),
-				qkv: Linear::stack(&[&b.attn_q, &b.attn_k, &b.attn_v]),
-				o: Linear::stack(&[&b.attn_output]),
+				proj: [
+					pack(&b.attn_q),
+					pack(&b.attn_k),
+					pack(&b.attn_v),
+					pack(&b.attn_output),
+					pack(&b.ffn_gate),
+					pack(&b.ffn_up),
+					pack(&b.ffn_down),
+				],
 				ffn_norm: b.ffn_norm.clone(),
-				gate_up: Linear::stack(&[&b.ffn_gate, &b.ffn_up]),
-				down: Linear::stack(&[&b.ffn_down]),
 			});
 		}
-		let embd = Linear::stack(&[&weights.token_embd]).w;
-		let output = weights.output.as_ref().map(|o| Linear::stack(&[o]));
+		let mut embd = Vec::with_capacity(vocab * dim);
+		for t in 0..vocab {
+			embd.extend_from_slice(weights.token_embd.row(t).unwrap_or(&[]));
+		}
+		let output = pack(weights.output_projection());
 		Ok(Self { config, embd, layers, output_norm: weights.output_norm.clone(), output })
 	}
 
@@ -170,43 +153,14 @@ impl BatchModel {
 		&self.config
 	}
 
-	/// Which fused matrix holds `target` and its first row and row count there.
-	fn window(&self, target: Target) -> (usize, usize, usize) {
-		let (dim, kv, ffn) =
-			(self.config.embedding_length, self.config.kv_dim(), self.config.feed_forward_length);
-		match target {
-			Target::Q => (0, 0, dim),
-			Target::K => (0, dim, kv),
-			Target::V => (0, dim + kv, kv),
-			Target::O => (1, 0, dim),
-			Target::Gate => (2, 0, ffn),
-			Target::Up => (2, ffn, ffn),
-			Target::Down => (3, 0, dim),
-		}
+	/// `target`'s weight in layer `layer`.
+	pub fn projection(&self, layer: usize, target: Target) -> Option<&PackedMatrix> {
+		self.layers.get(layer).and_then(|l| l.proj.get(target.index()))
 	}
 
-	/// The rows of `target`'s weight in layer `layer` (`out × in`, row-major): a window into
-	/// the fused matrix.
-	pub fn projection(&self, layer: usize, target: Target) -> Option<&[f32]> {
-		let (which, first, rows) = self.window(target);
-		let l = self.layers.get(layer)?;
-		let linear = [&l.qkv, &l.o, &l.gate_up, &l.down][which];
-		linear.w.get(first * linear.input..(first + rows) * linear.input)
-	}
-
-	/// [`BatchModel::projection`] to change, with its input length. The naive path merges
-	/// adapters through it.
-	pub fn projection_mut(&mut self, layer: usize, target: Target) -> Option<(&mut [f32], usize)> {
-		let (which, first, rows) = self.window(target);
-		let l = self.layers.get_mut(layer)?;
-		let linear = match which {
-			0 => &mut l.qkv,
-			1 => &mut l.o,
-			2 => &mut l.gate_up,
-			_ => &mut l.down,
-		};
-		let input = linear.input;
-		linear.w.get_mut(first * input..(first + rows) * input).map(|w| (w, input))
+	/// [`BatchModel::projection`] to change: the naive path merges adapters through it.
+	pub fn projection_mut(&mut self, layer: usize, target: Target) -> Option<&mut PackedMatrix> {
+		self.layers.get_mut(layer).and_then(|l| l.proj.get_mut(target.index()))
 	}
 
 	/// Feeds `rows` and returns the logits (`vocab` values each) of the rows with
@@ -218,8 +172,24 @@ impl BatchModel {
 		caches: &mut [&mut KvCache],
 		slab: Option<&Slab>,
 	) -> Result<Vec<Vec<f32>>, ServeError> {
+		let mut scratch = Scratch::default();
+		let vocab = self.config.vocab_size.max(1);
+		let logits = self.forward_with(rows, caches, slab, &mut scratch)?;
+		Ok(logits.chunks_exact(vocab).map(<[f32]>::to_vec).collect())
+	}
+
+	/// [`BatchModel::forward`] with reused buffers: returns the logits rows back to back
+	/// (`vocab` values each), borrowed from `scratch`.
+	pub fn forward_with<'s>(
+		&self,
+		rows: &[Row],
+		caches: &mut [&mut KvCache],
+		slab: Option<&Slab>,
+		scratch: &'s mut Scratch,
+	) -> Result<&'s [f32], ServeError> {
 		let c = &self.config;
-		let (dim, kv, ffn, vocab) = (c.embedding_length, c.kv_dim(), c.feed_forward_length, c.vocab_size);
+		let (dim, kv, ffn, vocab) =
+			(c.embedding_length, c.kv_dim(), c.feed_forward_length, c.vocab_size);
 		let head_dim = c.head_dim();
 		let m = rows.len();
 		// Check positions: each sequence's rows continue its cache, in order.
@@ -244,13 +214,14 @@ impl BatchModel {
 			}
 			*expected += 1;
 		}
-		let mut x = Vec::with_capacity(m * dim);
+		let Scratch { x, h, qkv, mixed, o, gu, act, d, logits } = scratch;
+		x.clear();
 		for row in rows {
 			let t = row.token as usize;
-			let e = self.embd.get(t * dim..(t + 1) * dim).ok_or(ServeError::TokenOutOfRange {
-				token: row.token,
-				vocab_size: vocab,
-			})?;
+			let e = self
+				.embd
+				.get(t * dim..(t + 1) * dim)
+				.ok_or(ServeError::TokenOutOfRange { token: row.token, vocab_size: vocab })?;
 			x.extend_from_slice(e);
 		}
 		let decode_slots: Vec<Option<usize>> =
@@ -258,93 +229,155 @@ impl BatchModel {
 		let prefill_slots: Vec<Option<usize>> =
 			rows.iter().map(|r| r.slot.filter(|_| r.prefill)).collect();
 		let any_adapter = slab.is_some() && rows.iter().any(|r| r.slot.is_some());
-		let lora = |layer: usize, target: Target, input: &[f32], y: &mut [f32], ldy: usize, off: usize| {
-			let Some(slab) = slab.filter(|_| any_adapter) else { return };
-			let view = slab.view(layer, target);
-			kernels::bgmv(&view, input, &decode_slots, y, ldy, off);
-			kernels::sgmv(&view, input, &prefill_slots, y, ldy, off);
-		};
+		let lora =
+			|layer: usize, target: Target, input: &[f32], y: &mut [f32], ldy: usize, off: usize| {
+				let Some(slab) = slab.filter(|_| any_adapter) else { return };
+				let view = slab.view(layer, target);
+				kernels::bgmv(&view, input, &decode_slots, y, ldy, off);
+				kernels::sgmv(&view, input, &prefill_slots, y, ldy, off);
+			};
 		let eps = c.rms_norm_eps;
-		let norm = |x: &[f32], w: &[f32]| -> Vec<f32> {
-			x.chunks_exact(dim).flat_map(|r| rms_norm(r, w, eps)).collect()
+		let norm = |x: &[f32], w: &[f32], out: &mut Vec<f32>| {
+			let out = sized(out, x.len());
+			for (dst, src) in out.chunks_exact_mut(dim).zip(x.chunks_exact(dim)) {
+				dst.copy_from_slice(&rms_norm(src, w, eps));
+			}
 		};
+		// Each row's RoPE angles once, shared by all its heads and layers.
+		let rope_dims = c.rope_dimension_count.min(head_dim);
+		let angles: Vec<Vec<(f64, f64)>> =
+			rows.iter().map(|r| rope_angles(r.pos, rope_dims, c.rope_freq_base)).collect();
 		let qkv_len = dim + 2 * kv;
+		let [q_at, k_at, v_at, o_at, gate_at, up_at, down_at] = Target::ALL.map(Target::index);
 		for (l, layer) in self.layers.iter().enumerate() {
-			let h = norm(&x, &layer.attn_norm);
-			let mut qkv = layer.qkv.apply(&h, m);
-			lora(l, Target::Q, &h, &mut qkv, qkv_len, 0);
-			lora(l, Target::K, &h, &mut qkv, qkv_len, dim);
-			lora(l, Target::V, &h, &mut qkv, qkv_len, dim + kv);
-			for (row, values) in rows.iter().zip(qkv.chunks_exact_mut(qkv_len)) {
-				let (q, rest) = values.split_at_mut(dim);
-				let k = rest.get_mut(..kv).unwrap_or(&mut []);
-				for head in q.chunks_exact_mut(head_dim).chain(k.chunks_exact_mut(head_dim)) {
-					rope(head, c.rope_dimension_count, row.pos, c.rope_freq_base);
+			let p = &layer.proj;
+			norm(x, &layer.attn_norm, h);
+			let qkv = sized(qkv, m * qkv_len);
+			p[q_at].apply(h, m, qkv, qkv_len, 0);
+			p[k_at].apply(h, m, qkv, qkv_len, dim);
+			p[v_at].apply(h, m, qkv, qkv_len, dim + kv);
+			lora(l, Target::Q, h, qkv, qkv_len, 0);
+			lora(l, Target::K, h, qkv, qkv_len, dim);
+			lora(l, Target::V, h, qkv, qkv_len, dim + kv);
+			for (angles, values) in angles.iter().zip(qkv.chunks_exact_mut(qkv_len)) {
+				let q_k = values.get_mut(..dim + kv).unwrap_or(&mut []);
+				for head in q_k.chunks_exact_mut(head_dim) {
+					rotate(head, angles);
 				}
 			}
 			for (row, values) in rows.iter().zip(qkv.chunks_exact(qkv_len)) {
 				if let Some(cache) = caches.get_mut(row.seq) {
 					let (k, v) = values.get(dim..).unwrap_or(&[]).split_at(kv.min(values.len()));
-					if let (Some(keys), Some(vals)) = (cache.keys.get_mut(l), cache.values.get_mut(l)) {
+					if let (Some(keys), Some(vals)) =
+						(cache.keys.get_mut(l), cache.values.get_mut(l))
+					{
 						keys.extend_from_slice(k);
 						vals.extend_from_slice(v);
 					}
 				}
 			}
 			let shared: &[&mut KvCache] = caches;
-			let mixed: Vec<Vec<f32>> = rows
-				.par_iter()
+			let qkv: &[f32] = qkv;
+			let mixed = sized(mixed, m * dim);
+			mixed
+				.par_chunks_exact_mut(dim)
+				.zip(rows.par_iter())
 				.zip(qkv.par_chunks_exact(qkv_len))
-				.map(|(row, values)| {
+				.for_each(|((out, row), values)| {
 					let end = (row.pos + 1) * kv;
 					let cache = shared.get(row.seq);
 					let keys = cache.and_then(|k| k.keys.get(l)).and_then(|k| k.get(..end));
 					let vals = cache.and_then(|k| k.values.get(l)).and_then(|v| v.get(..end));
 					let q = values.get(..dim).unwrap_or(&[]);
-					attention(
+					let heads = attention(
 						q,
 						keys.unwrap_or(&[]),
 						vals.unwrap_or(&[]),
 						c.head_count,
 						c.head_count_kv,
 						head_dim,
-					)
-				})
-				.collect();
-			let mixed: Vec<f32> = mixed.concat();
-			let mut o = layer.o.apply(&mixed, m);
-			lora(l, Target::O, &mixed, &mut o, dim, 0);
-			add(&mut x, &o);
+					);
+					for (dst, src) in out.iter_mut().zip(heads) {
+						*dst = src;
+					}
+				});
+			let o = sized(o, m * dim);
+			p[o_at].apply(mixed, m, o, dim, 0);
+			lora(l, Target::O, mixed, o, dim, 0);
+			add(x, o);
 
-			let h = norm(&x, &layer.ffn_norm);
-			let mut gu = layer.gate_up.apply(&h, m);
-			lora(l, Target::Gate, &h, &mut gu, 2 * ffn, 0);
-			lora(l, Target::Up, &h, &mut gu, 2 * ffn, ffn);
-			let act: Vec<f32> = gu
-				.chunks_exact(2 * ffn)
-				.flat_map(|r| {
-					let (g, u) = r.split_at(ffn);
-					g.iter().zip(u).map(|(g, u)| silu(*g) * u)
-				})
-				.collect();
-			let mut d = layer.down.apply(&act, m);
-			lora(l, Target::Down, &act, &mut d, dim, 0);
-			add(&mut x, &d);
+			norm(x, &layer.ffn_norm, h);
+			let gu = sized(gu, m * 2 * ffn);
+			p[gate_at].apply(h, m, gu, 2 * ffn, 0);
+			p[up_at].apply(h, m, gu, 2 * ffn, ffn);
+			lora(l, Target::Gate, h, gu, 2 * ffn, 0);
+			lora(l, Target::Up, h, gu, 2 * ffn, ffn);
+			let act = sized(act, m * ffn);
+			for (dst, src) in act.chunks_exact_mut(ffn).zip(gu.chunks_exact(2 * ffn)) {
+				let (g, u) = src.split_at(ffn);
+				for ((a, g), u) in dst.iter_mut().zip(g).zip(u) {
+					*a = silu(*g) * u;
+				}
+			}
+			let d = sized(d, m * dim);
+			p[down_at].apply(act, m, d, dim, 0);
+			lora(l, Target::Down, act, d, dim, 0);
+			add(x, d);
 		}
 		for cache in caches.iter_mut() {
 			cache.len = cache.keys.first().map(|k| k.len() / kv.max(1)).unwrap_or(cache.len);
 		}
-		let picked: Vec<f32> = rows
-			.iter()
-			.zip(x.chunks_exact(dim))
-			.filter(|(r, _)| r.logits)
-			.flat_map(|(_, h)| rms_norm(h, &self.output_norm, eps))
-			.collect();
-		let n = picked.len() / dim.max(1);
-		let mut logits = vec![0f32; n * vocab];
-		let out = self.output.as_ref().map(|o| o.w.as_slice()).unwrap_or(&self.embd);
-		kernels::gemm_nt(&picked, n, dim, out, vocab, &mut logits, vocab, 0.0);
-		Ok(logits.chunks_exact(vocab.max(1)).map(<[f32]>::to_vec).collect())
+		h.clear();
+		for (_, hidden) in rows.iter().zip(x.chunks_exact(dim)).filter(|(r, _)| r.logits) {
+			h.extend(rms_norm(hidden, &self.output_norm, eps));
+		}
+		let n = h.len() / dim.max(1);
+		let logits = sized(logits, n * vocab);
+		self.output.apply(h, n, logits, vocab, 0);
+		Ok(logits)
+	}
+}
+
+/// Buffers a step reuses, so that a step does not map fresh pages for each of them.
+#[derive(Debug, Default)]
+pub struct Scratch {
+	x: Vec<f32>,
+	h: Vec<f32>,
+	qkv: Vec<f32>,
+	mixed: Vec<f32>,
+	o: Vec<f32>,
+	gu: Vec<f32>,
+	act: Vec<f32>,
+	d: Vec<f32>,
+	logits: Vec<f32>,
+}
+
+/// `buf` at exactly `len` values (old values kept, new ones zero).
+fn sized(buf: &mut Vec<f32>, len: usize) -> &mut [f32] {
+	buf.resize(len, 0.0);
+	buf
+}
+
+/// `(cos, sin)` of each RoPE pair's angle at `pos`, computed as [`crate::model::reference::rope`] does.
+fn rope_angles(pos: usize, rope_dims: usize, freq_base: f32) -> Vec<(f64, f64)> {
+	(0..rope_dims / 2)
+		.map(|i| {
+			let exponent = -2.0 * i as f64 / rope_dims as f64;
+			let theta = pos as f64 * f64::from(freq_base).powf(exponent);
+			let (sin, cos) = theta.sin_cos();
+			(cos, sin)
+		})
+		.collect()
+}
+
+/// [`crate::model::reference::rope`] of one head with precomputed angles: the same arithmetic, so the same values.
+fn rotate(head: &mut [f32], angles: &[(f64, f64)]) {
+	for (pair, (cos, sin)) in head.chunks_exact_mut(2).zip(angles) {
+		if let [a, b] = pair {
+			let (x0, x1) = (f64::from(*a), f64::from(*b));
+			*a = (x0 * cos - x1 * sin) as f32;
+			*b = (x0 * sin + x1 * cos) as f32;
+		}
 	}
 }
 

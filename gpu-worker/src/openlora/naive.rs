@@ -6,7 +6,7 @@
 
 use super::{
 	engine::{choose, validate},
-	model::{BatchModel, KvCache, Row},
+	model::{BatchModel, KvCache, Row, Scratch},
 	FinishReason, Request, ServeError,
 };
 use crate::{
@@ -78,35 +78,17 @@ impl NaiveServer {
 		for (layer, block) in adapter.blocks.iter().enumerate() {
 			for target in Target::ALL {
 				let Some(w) = block.get(target.index()).and_then(Option::as_ref) else { continue };
-				let Some((m, input)) = self.model.projection_mut(layer, target) else { continue };
-				let out = w.output;
-				if input != w.input
-					|| m.len() != out * input
+				let Some(m) = self.model.projection_mut(layer, target) else { continue };
+				let (out, input) = (w.output, w.input);
+				if m.input() != input
+					|| m.out() != out
 					|| w.a.len() != input * rank
 					|| w.b.len() != rank * out
 				{
 					continue;
 				}
-				// SAFETY: m is out × in; Bᵀ(o, r) = b[r·out + o] and Aᵀ(r, i) = a[i·rank + r]
-				// lie within b (rank × out) and a (in × rank), checked above.
-				unsafe {
-					matrixmultiply::sgemm(
-						out,
-						rank,
-						input,
-						scale,
-						w.b.as_ptr(),
-						1,
-						out as isize,
-						w.a.as_ptr(),
-						1,
-						rank as isize,
-						1.0,
-						m.as_mut_ptr(),
-						input as isize,
-						1,
-					);
-				}
+				// Bᵀ(o, r) = b[r·out + o], Aᵀ(r, i) = a[i·rank + r].
+				m.add_low_rank(scale, rank, &w.b, 1, out, &w.a, 1, rank);
 			}
 		}
 	}
@@ -118,13 +100,13 @@ impl NaiveServer {
 				if block.get(target.index()).and_then(Option::as_ref).is_none() {
 					continue;
 				}
-				let (Some(src), Some((dst, _))) = (
+				let (Some(src), Some(dst)) = (
 					self.pristine.projection(layer, target),
 					self.model.projection_mut(layer, target),
 				) else {
 					continue;
 				};
-				dst.copy_from_slice(src);
+				dst.clone_from(src);
 			}
 		}
 	}
@@ -153,7 +135,8 @@ fn run(
 			logits: pos + 1 == prompt.len(),
 		})
 		.collect();
-	let mut logits = model.forward(&rows, &mut [&mut cache], None)?.pop().unwrap_or_default();
+	let mut scratch = Scratch::default();
+	let mut logits = model.forward_with(&rows, &mut [&mut cache], None, &mut scratch)?.to_vec();
 	let mut completion = Completion {
 		tokens: Vec::new(),
 		reason: FinishReason::Length,
@@ -179,7 +162,7 @@ fn run(
 			break;
 		}
 		let row = Row { seq: 0, token: next, pos, slot: None, prefill: false, logits: true };
-		logits = model.forward(&[row], &mut [&mut cache], None)?.pop().unwrap_or_default();
+		logits = model.forward_with(&[row], &mut [&mut cache], None, &mut scratch)?.to_vec();
 	}
 	Ok(completion)
 }

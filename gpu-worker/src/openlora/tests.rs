@@ -6,7 +6,7 @@
 use super::{
 	adapters::{AdapterSource, DiskSource, HostCache, Slab},
 	engine::{choose, Engine},
-	kernels::{bgmv, gemm_nt, sgmv, LoraView},
+	kernels::{bgmv, sgmv, LoraView, PackedMatrix},
 	model::{BatchModel, KvCache, Row},
 	naive::NaiveServer,
 	AdapterId, EngineHandle, EngineOptions, Event, FinishReason, Request, ServeError, Tier,
@@ -34,8 +34,7 @@ fn tiny(seed: u64) -> (LlamaConfig, Weights) {
 	let (dim, kv_dim, ffn, vocab) = (16, 8, 24, 97);
 	let mut rng = SplitMix64::new(seed);
 	let mut m = |rows: usize, cols: usize| {
-		Matrix::new(rows, cols, (0..rows * cols).map(|_| rng.uniform(-0.3, 0.3)).collect())
-			.unwrap()
+		Matrix::new(rows, cols, (0..rows * cols).map(|_| rng.uniform(-0.3, 0.3)).collect()).unwrap()
 	};
 	let blocks = (0..2)
 		.map(|_| BlockWeights {
@@ -144,35 +143,42 @@ fn collect(rx: &mut UnboundedReceiver<Event>) -> (Vec<u32>, Event) {
 }
 
 #[test]
-fn gemm_nt_matches_a_plain_loop() {
-	// One to four rows take the GEMV path, five the packed GEMM.
-	for m in [1, 3, 4, 5] {
-		gemm_case(m);
-	}
-}
-
-fn gemm_case(m: usize) {
-	let (k, n, ldy) = (13, 150, 153);
+fn the_packed_kernel_and_low_rank_merge_match_plain_loops() {
+	// 1 row (split accumulators), 3 (a partial tile), 4 (one tile), 9 (tiles and a rest);
+	// 37 outputs: two full panels and a padded one.
+	let (k, n, ldy, off) = (13, 37, 42, 3);
 	let mut rng = SplitMix64::new(1);
-	let x: Vec<f32> = (0..m * k).map(|_| rng.uniform(-1.0, 1.0)).collect();
 	let w: Vec<f32> = (0..n * k).map(|_| rng.uniform(-1.0, 1.0)).collect();
-	let before: Vec<f32> = (0..m * ldy).map(|_| rng.uniform(-1.0, 1.0)).collect();
+	let packed = PackedMatrix::pack(&w, n, k);
+	assert_eq!(packed.get(36, 12), Some(w[36 * k + 12]));
+	assert_eq!(packed.get(37, 0), None);
 	let pool = rayon::ThreadPoolBuilder::new().num_threads(3).build().unwrap();
-	for beta in [0.0, 1.0] {
+	for m in [1, 3, 4, 9] {
+		let x: Vec<f32> = (0..m * k).map(|_| rng.uniform(-1.0, 1.0)).collect();
+		let before: Vec<f32> = (0..m * ldy).map(|_| rng.uniform(-1.0, 1.0)).collect();
 		let mut y = before.clone();
-		pool.install(|| gemm_nt(&x, m, k, &w, n, &mut y, ldy, beta));
+		pool.install(|| packed.apply(&x, m, &mut y, ldy, off));
 		for i in 0..m {
 			for j in 0..ldy {
-				let expected = match j < n {
-					true => {
-						(0..k).map(|p| x[i * k + p] * w[j * k + p]).sum::<f32>()
-							+ beta * before[i * ldy + j]
-					}
-					// Columns past n are left alone.
+				let expected = match (off..off + n).contains(&j) {
+					true => (0..k).map(|p| x[i * k + p] * w[(j - off) * k + p]).sum::<f32>(),
+					// Columns outside the window are left alone.
 					false => before[i * ldy + j],
 				};
 				assert!((y[i * ldy + j] - expected).abs() < 1e-4, "{m} rows: ({i}, {j})");
 			}
+		}
+	}
+	// W += 0.5 · P · Q with P = 37 × 2 (column-major) and Q = 2 × 13 (row-major).
+	let p: Vec<f32> = (0..n * 2).map(|_| rng.uniform(-1.0, 1.0)).collect();
+	let q: Vec<f32> = (0..2 * k).map(|_| rng.uniform(-1.0, 1.0)).collect();
+	let mut merged = packed.clone();
+	merged.add_low_rank(0.5, 2, &p, 1, n, &q, k, 1);
+	for o in 0..n {
+		for i in 0..k {
+			let delta: f32 = (0..2).map(|r| p[r * n + o] * q[r * k + i]).sum();
+			let expected = w[o * k + i] + 0.5 * delta;
+			assert!((merged.get(o, i).unwrap() - expected).abs() < 1e-5, "({o}, {i})");
 		}
 	}
 }
@@ -198,9 +204,8 @@ fn bgmv_and_sgmv_match_a_plain_loop_with_unequal_ranks() {
 		for o in 0..output {
 			let mut sum = 0f32;
 			for r in 0..ranks[s] {
-				let xa: f32 = (0..input)
-					.map(|p| x[i * input + p] * a[(s * max_rank + r) * input + p])
-					.sum();
+				let xa: f32 =
+					(0..input).map(|p| x[i * input + p] * a[(s * max_rank + r) * input + p]).sum();
 				sum += xa * b[(s * max_rank + r) * output + o];
 			}
 			expected[i * ldy + off + o] += scales[s] * sum;
@@ -237,7 +242,9 @@ fn mixed_batch_logits_match_the_merged_reference() {
 	let slots = [Some(0), Some(1), Some(2), None];
 	let mut caches: Vec<KvCache> = (0..4).map(|_| KvCache::new(2)).collect();
 	let mut references: Vec<ReferenceModel> = (0..4)
-		.map(|i| ReferenceModel::new(config.clone(), merged(&weights, slots[i].map(|s| &adapters[s]))))
+		.map(|i| {
+			ReferenceModel::new(config.clone(), merged(&weights, slots[i].map(|s| &adapters[s])))
+		})
 		.collect();
 	let mut worst = 0f32;
 	// Step 1 prefills every prompt (SGMV); then three decode steps (BGMV), the base row in
@@ -504,7 +511,9 @@ fn a_missing_adapter_is_fetched_from_the_store_and_a_bad_hash_is_refused() {
 	source.register_config(other_id, config_hash);
 	assert_eq!(source.load(good_id, &config).unwrap(), good);
 	// It is on disk now, content-addressed, and listed there.
-	assert!(DiskSource::adapter_dir(dir.path(), good_id).join("adapter_model.safetensors").is_file());
+	assert!(DiskSource::adapter_dir(dir.path(), good_id)
+		.join("adapter_model.safetensors")
+		.is_file());
 	let listed = DiskSource::list(dir.path());
 	assert_eq!(listed.len(), 1);
 	assert_eq!((listed[0].id, listed[0].rank, listed[0].tier), (good_id, 4, Tier::Disk));
@@ -523,10 +532,7 @@ fn a_missing_adapter_is_fetched_from_the_store_and_a_bad_hash_is_refused() {
 		std::fs::copy(DiskSource::adapter_dir(dir.path(), good_id).join(name), fake.join(name))
 			.unwrap();
 	}
-	assert!(matches!(
-		source.load(other_id, &config),
-		Err(ServeError::IncompatibleAdapter { .. })
-	));
+	assert!(matches!(source.load(other_id, &config), Err(ServeError::IncompatibleAdapter { .. })));
 	// No store: a missing adapter is unknown.
 	let offline = DiskSource::new(dir.path(), None);
 	let missing = AdapterId::repeat_byte(7);
@@ -600,7 +606,10 @@ fn bad_requests_and_adapters_are_refused_with_clear_errors() {
 		streams.push(rx);
 	}
 	engine.run_until_idle(Duration::from_secs(10)).unwrap();
-	assert_eq!(collect(&mut streams[0]), (vec![], Event::Error(ServeError::UnknownAdapter(unknown))));
+	assert_eq!(
+		collect(&mut streams[0]),
+		(vec![], Event::Error(ServeError::UnknownAdapter(unknown)))
+	);
 	let (_, last) = collect(&mut streams[1]);
 	assert!(
 		matches!(last, Event::Error(ServeError::RankTooLarge { rank: 16, max_rank: 8, .. })),
@@ -632,9 +641,7 @@ async fn the_handle_loads_adapters_and_streams_tokens() {
 	let adapter = busy(&config, 4, &[Target::Q, Target::Up], 95);
 	let dir = tempfile::tempdir().unwrap();
 	let id = id_of(&adapter, &config);
-	adapter
-		.save_peft(&DiskSource::adapter_dir(dir.path(), id), &config, "tiny")
-		.unwrap();
+	adapter.save_peft(&DiskSource::adapter_dir(dir.path(), id), &config, "tiny").unwrap();
 	let options = EngineOptions { adapters_dir: dir.path().to_path_buf(), ..options(2, 4, 8) };
 	let handle = EngineHandle::start(config.clone(), weights.clone(), options).unwrap();
 	assert_eq!(handle.adapters().first().map(|a| a.tier), Some(Tier::Disk));
