@@ -57,7 +57,7 @@ before(async () => {
   worker = await startWorker({
     node: node.url,
     key: '//Server',
-    extraArgs: ['--job-kinds', 'train', '--models-dir', dirname(modelPath), '--adapters-dir', adaptersDir,
+    extraArgs: ['--job-kinds', 'train,infer', '--models-dir', dirname(modelPath), '--adapters-dir', adaptersDir,
       '--store', store.url, '--openai', `127.0.0.1:${port}`, '--receipt-interval-ms', '1000'],
   });
 });
@@ -107,8 +107,16 @@ async function trainModel() {
   return (await api.query.models.nextModelId()).toNumber() - 1;
 }
 
+let trained;
+/** The model trained once for both tests. */
+async function trainedModel() {
+  trained ??= await trainModel();
+  return trained;
+}
+
 test('paid completions are signed, refused when bad, answered with receipts and settled on-chain', { skip: !haveModel && 'no model file' }, async () => {
-  const model = await trainModel();
+  const modelId = await trainedModel();
+  const model = modelId;
   const owner = keyring.addFromUri('//Owner');
   const client = keyring.addFromUri('//Client');
   const server = keyring.addFromUri('//Server');
@@ -169,3 +177,4 @@ test('paid completions are signed, refused when bad, answered with receipts and 
   const toWorker = (BigInt(fee) / 2n) + (BigInt(chunks.at(-1).openledger.receipt.fee) / 2n);
   assert.equal(ownerGain, fees - toWorker);
 });
+
