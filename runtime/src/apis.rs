@@ -348,6 +348,11 @@ impl_runtime_apis! {
 		) -> Vec<u8> {
 			Inference::api_signing_payload(worker, model, version, request_hash, nonce, max_fee)
 		}
+		fn pending_infer(
+			job: pallet_compute::JobId,
+		) -> Option<pallet_inference::PendingInfer<AccountId, Balance>> {
+			Inference::api_pending_infer(job)
+		}
 	}
 
 	#[cfg(feature = "runtime-benchmarks")]

@@ -178,3 +178,46 @@ test('paid completions are signed, refused when bad, answered with receipts and 
   assert.equal(ownerGain, fees - toWorker);
 });
 
+test('an on-chain infer job is answered by the worker and paid to the owner, as the API answers', { skip: !haveModel && 'no model file' }, async () => {
+  const modelId = await trainedModel();
+  const owner = keyring.addFromUri('//Owner');
+  const client = keyring.addFromUri('//Client');
+  await submitOk(api, api.tx.inference.setPrice(modelId, PRICE), owner);
+  const prompt = 'Harbour 3 opens its gates at';
+
+  // Collect this pallet's events as blocks come.
+  const seen = [];
+  const unsubscribe = await api.query.system.events((records) => {
+    for (const { event } of records) if (event.section === 'inference') seen.push(event);
+  });
+  try {
+    const requested = await submitOk(api, api.tx.inference.requestInference(modelId, 1, prompt, 6, OPEN / 10n, 1, 50), client);
+    const { job, held } = eventData(requested.events, 'inference', 'InferenceRequested');
+    assert.ok(held.toBigInt() > 0n);
+    const ownerBefore = (await api.query.system.account(owner.address)).data.free.toBigInt();
+    const done = await pollUntil(`infer job ${job}`, async () =>
+      seen.find((e) => ['InferenceCompleted', 'InferenceFailed', 'InferenceResultInvalid'].includes(e.method) && e.data.job.eq(job)),
+    { timeoutMs: 120_000, intervalMs: 500 });
+    assert.equal(done.method, 'InferenceCompleted', `${done.method}: ${worker.log()}`);
+    const completion = new TextDecoder().decode(done.data.completion.toU8a(true));
+    assert.ok(completion.length > 0);
+    const tokens = done.data.promptTokens.toBigInt() + done.data.completionTokens.toBigInt();
+    const fee = (PRICE * tokens + 999n) / 1000n;
+    assert.equal(done.data.fee.toBigInt(), fee);
+    const ownerGain = (await api.query.system.account(owner.address)).data.free.toBigInt() - ownerBefore;
+    assert.equal(ownerGain, fee, 'the owner is paid the token fee; the rest of the hold goes back');
+
+    // The paid API gives the same greedy answer to the same prompt.
+    const server = keyring.addFromUri('//Server');
+    const nonce = (await api.call.inferenceApi.nonceOf(client.address, server.address)).toNumber() + 10;
+    const body = { model: `${modelId}:1`, prompt, max_tokens: 6, temperature: 0 };
+    const answer = await paidRequest({
+      url: openaiUrl, path: '/v1/completions', body, pair: client, genesis: api.genesisHash,
+      worker: server.publicKey, model: modelId, version: 1, nonce, maxFee: OPEN / 10n,
+    });
+    assert.equal(answer.status, 200, JSON.stringify(answer.json));
+    assert.equal(answer.json.choices[0].text, completion);
+  } finally {
+    unsubscribe();
+  }
+});

@@ -1,6 +1,9 @@
 //! Benchmarks for every call, each in its worst case: a deposit or withdrawal that updates an
 //! existing entry, and a batch of receipts that all settle, each from a different client (so
-//! that no storage is shared between them) with a real sr25519 signature to verify.
+//! that no storage is shared between them) with a real sr25519 signature to verify; an
+//! on-chain inference with the longest prompt, compute drawing its most workers, and its
+//! completion (a valid result of about 4,000 bytes that pays the owner and releases the rest)
+//! or failure.
 //!
 //! The runtime's `Signature` and `Signer` must come from sr25519 (`MultiSignature`,
 //! `MultiSigner` do), and the externalities need a keystore (the benchmark CLI registers one).
@@ -9,6 +12,7 @@
 
 use crate::{traits::BenchmarkHelper, *};
 use alloc::vec::Vec;
+use codec::Encode;
 use frame_benchmarking::v2::*;
 use frame_support::{
 	traits::{
@@ -18,6 +22,11 @@ use frame_support::{
 	BoundedVec,
 };
 use frame_system::RawOrigin;
+use pallet_compute::{
+	traits::{JobCreator, JobHooks},
+	JobKind,
+};
+use pallet_models::traits::Inspect as ModelsInspect;
 use sp_core::{crypto::KeyTypeId, sr25519, H256};
 use sp_runtime::traits::{IdentifyAccount, Saturating};
 
@@ -71,6 +80,50 @@ fn priced_model<T: Config>() -> Result<(ModelId, VersionIndex, BalanceOf<T>), Be
 	let price: BalanceOf<T> = 1_000u32.into();
 	Pallet::<T>::do_set_price(owner, model, price)?;
 	Ok((model, version, price))
+}
+
+/// Bytes of the completion in the `on_completed` benchmark: with its length prefix and token
+/// counts the payload is 4,010 bytes, within compute's `MaxResultLen` of 4,096.
+const COMPLETION_LEN: usize = 4_000;
+
+/// A funded requester with an on-chain inference pending for a priced model, at the longest
+/// prompt and most tokens; returns `(requester, job, model, version)`.
+fn pending_infer<T: Config>() -> Result<(T::AccountId, JobId, ModelId, VersionIndex), BenchmarkError>
+{
+	let (model, version, _) = priced_model::<T>()?;
+	let requester = infer_requester::<T>();
+	T::Jobs::benchmark_register_workers(u32::MAX)?;
+	let (fee, replication, timeout) = T::Jobs::benchmark_job_terms();
+	let job = Pallet::<T>::do_request_inference(
+		requester.clone(),
+		model,
+		Some(version),
+		prompt::<T>(),
+		T::MaxInferTokens::get(),
+		fee,
+		replication,
+		timeout,
+	)?;
+	Ok((requester, job, model, version))
+}
+
+/// A requester funded for the job's fee and its token fee.
+fn infer_requester<T: Config>() -> T::AccountId {
+	let who = account("requester", 0, SEED);
+	let (fee, _, _) = T::Jobs::benchmark_job_terms();
+	T::Currency::set_balance(&who, plenty::<T>().saturating_add(fee.saturating_mul(2u32.into())));
+	who
+}
+
+/// The longest prompt, two-byte UTF-8 characters (the slowest to validate) and an ASCII byte
+/// if the length is odd.
+fn prompt<T: Config>() -> Vec<u8> {
+	let len = T::MaxPromptLen::get() as usize;
+	let mut prompt = "é".repeat(len / 2).into_bytes();
+	if prompt.len() < len {
+		prompt.push(b'x');
+	}
+	prompt
 }
 
 #[benchmarks(
@@ -200,6 +253,86 @@ mod benchmarks {
 		Ok(())
 	}
 
+	/// The longest prompt, the model's active version looked up, compute drawing its most
+	/// workers with its costliest terms.
+	#[benchmark]
+	fn request_inference() -> Result<(), BenchmarkError> {
+		let (model, version, _) = priced_model::<T>()?;
+		let requester = infer_requester::<T>();
+		T::Jobs::benchmark_register_workers(u32::MAX)?;
+		let (fee, replication, timeout) = T::Jobs::benchmark_job_terms();
+		// The active version costs a read more than a named one, if the model has one.
+		let named = T::Models::active_version(model).map_or(Some(version), |_| None);
+		let max_tokens = T::MaxInferTokens::get();
+
+		#[extrinsic_call]
+		_(
+			RawOrigin::Signed(requester),
+			model,
+			named,
+			prompt::<T>(),
+			max_tokens,
+			fee,
+			replication,
+			timeout,
+		);
+
+		assert_eq!(PendingInfers::<T>::count(), 1);
+		Ok(())
+	}
+
+	/// A valid result of about 4,000 bytes (two-byte characters) whose fee goes to the owner
+	/// and leaves the rest to release.
+	#[benchmark]
+	fn on_completed() -> Result<(), BenchmarkError> {
+		let (requester, job, model, version) = pending_infer::<T>()?;
+		let completion = "é".repeat(COMPLETION_LEN / 2).into_bytes();
+		let payload =
+			InferResult { completion: completion.clone(), prompt_tokens: 1, completion_tokens: 1 }
+				.encode();
+		let outcome = H256(sp_io::hashing::blake2_256(&payload));
+		let workers: Vec<T::AccountId> = (0..16).map(|i| account("worker", i, SEED)).collect();
+
+		#[block]
+		{
+			<Pallet<T> as JobHooks<T::AccountId>>::on_completed(
+				job,
+				&requester,
+				JobKind::Infer,
+				&[],
+				outcome,
+				&payload,
+				&workers,
+			);
+		}
+
+		// Two tokens at 1,000 per 1,000 tokens.
+		assert_last_event::<T>(Event::InferenceCompleted {
+			job,
+			model,
+			version,
+			completion,
+			prompt_tokens: 1,
+			completion_tokens: 1,
+			fee: 2u32.into(),
+			workers: 16,
+		});
+		Ok(())
+	}
+
+	#[benchmark]
+	fn on_failed() -> Result<(), BenchmarkError> {
+		let (requester, job, _, _) = pending_infer::<T>()?;
+
+		#[block]
+		{
+			<Pallet<T> as JobHooks<T::AccountId>>::on_failed(job, &requester, JobKind::Infer, &[]);
+		}
+
+		assert_last_event::<T>(Event::InferenceFailed { job });
+		Ok(())
+	}
+
 	impl_benchmark_test_suite!(Pallet, crate::mock::new_test_ext(), crate::mock::Test);
 
 	/// Times each benchmark's call in the mock runtime (native, in-memory storage), the basis
@@ -263,6 +396,9 @@ mod benchmarks {
 				("withdraw", SelectedBenchmark::withdraw),
 				("set_price", SelectedBenchmark::set_price),
 				("clear_price", SelectedBenchmark::clear_price),
+				("request_inference", SelectedBenchmark::request_inference),
+				("on_completed", SelectedBenchmark::on_completed),
+				("on_failed", SelectedBenchmark::on_failed),
 			];
 			println!("{:<24} {:>12}", "call", "median ns");
 			for (name, benchmark) in &calls {

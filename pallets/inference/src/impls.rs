@@ -1,7 +1,9 @@
-//! The logic behind the calls: deposits and withdrawals, prices, and checking and settling
-//! receipts, with the fee formula, the fee split and the message clients sign.
+//! The logic behind the calls: deposits and withdrawals, prices, checking and settling
+//! receipts, with the fee formula, the fee split and the message clients sign, and on-chain
+//! inference: requesting the compute job and settling it when compute says how it ended.
 
 use alloc::vec::Vec;
+use codec::{DecodeAll, Encode};
 use frame_support::{
 	ensure,
 	storage::with_storage_layer,
@@ -14,6 +16,10 @@ use frame_support::{
 	BoundedVec,
 };
 use frame_system::pallet_prelude::BlockNumberFor;
+use pallet_compute::{
+	traits::{JobCreator, JobHooks},
+	JobKind,
+};
 use pallet_models::traits::Inspect as ModelsInspect;
 use sp_core::H256;
 use sp_runtime::{
@@ -23,7 +29,8 @@ use sp_runtime::{
 
 use crate::{
 	traits::InferenceHooks, BalanceOf, Config, DepositInfoOf, Deposits, Error, Event, HoldReason,
-	ModelId, Nonces, Pallet, Prices, ReceiptOf, RejectReason, VersionIndex, WeightInfo, Withdrawal,
+	InferResult, InferSpec, JobId, ModelId, Nonces, Pallet, PendingInfer, PendingInferOf,
+	PendingInfers, Prices, ReceiptOf, RejectReason, VersionIndex, WeightInfo, Withdrawal,
 	TOKENS_PER_PRICE,
 };
 
@@ -162,16 +169,21 @@ impl<T: Config> Pallet<T> {
 	) -> Result<BalanceOf<T>, RejectReason> {
 		let tokens = u64::from(prompt_tokens).saturating_add(u64::from(completion_tokens));
 		ensure!(tokens != 0, RejectReason::ZeroTokens);
-		let tokens = BalanceOf::<T>::try_from(tokens).map_err(|_| RejectReason::FeeOverflow)?;
-		let per: BalanceOf<T> = TOKENS_PER_PRICE.into();
-		let raw = price_per_1k_tokens.checked_mul(&tokens).ok_or(RejectReason::FeeOverflow)?;
-		let whole = raw.checked_div(&per).ok_or(RejectReason::FeeOverflow)?;
-		// `whole * 1000 <= raw`, and `whole` is at most `MAX / 1000`: neither saturates.
-		let part = raw.saturating_sub(whole.saturating_mul(per));
-		let fee = if part.is_zero() { whole } else { whole.saturating_add(One::one()) };
+		let fee = Self::token_cost(price_per_1k_tokens, tokens).ok_or(RejectReason::FeeOverflow)?;
 		let fee = fee.min(max_fee);
 		ensure!(!fee.is_zero(), RejectReason::ZeroFee);
 		Ok(fee)
+	}
+
+	/// `ceil(price * tokens / 1000)`, or `None` if the product does not fit the balance type.
+	pub fn token_cost(price_per_1k_tokens: BalanceOf<T>, tokens: u64) -> Option<BalanceOf<T>> {
+		let tokens = BalanceOf::<T>::try_from(tokens).ok()?;
+		let per: BalanceOf<T> = TOKENS_PER_PRICE.into();
+		let raw = price_per_1k_tokens.checked_mul(&tokens)?;
+		let whole = raw.checked_div(&per)?;
+		// `whole * 1000 <= raw`, and `whole` is at most `MAX / 1000`: neither saturates.
+		let part = raw.saturating_sub(whole.saturating_mul(per));
+		Some(if part.is_zero() { whole } else { whole.saturating_add(One::one()) })
 	}
 
 	/// What `submit_receipts` is charged for `n` receipts up front: the benchmarked batch and
@@ -311,5 +323,182 @@ impl<T: Config> Pallet<T> {
 		}
 		Self::deposit_event(Event::FeePaid { worker: worker.clone(), to_worker, owner, to_owner });
 		Ok(())
+	}
+}
+
+impl<T: Config> Pallet<T> {
+	// ---- On-chain inference -----------------------------------------------------------------
+
+	/// Checks a request, holds its most token cost and creates its compute job; returns the
+	/// job. Checks the cheapest first. Run inside the call's storage layer: a failure after the
+	/// hold (creating the job, say) undoes it.
+	#[allow(clippy::too_many_arguments)]
+	pub(crate) fn do_request_inference(
+		who: T::AccountId,
+		model: ModelId,
+		version: Option<VersionIndex>,
+		prompt: Vec<u8>,
+		max_tokens: u32,
+		fee: BalanceOf<T>,
+		replication: u8,
+		timeout: BlockNumberFor<T>,
+	) -> Result<JobId, DispatchError> {
+		ensure!(!prompt.is_empty(), Error::<T>::EmptyPrompt);
+		let prompt_len = u32::try_from(prompt.len()).map_err(|_| Error::<T>::PromptTooLong)?;
+		ensure!(prompt_len <= T::MaxPromptLen::get(), Error::<T>::PromptTooLong);
+		ensure!(core::str::from_utf8(&prompt).is_ok(), Error::<T>::PromptNotUtf8);
+		ensure!(
+			(1..=T::MaxInferTokens::get()).contains(&max_tokens),
+			Error::<T>::MaxTokensOutOfRange
+		);
+		ensure!(
+			PendingInfers::<T>::count() < T::MaxPendingInfers::get(),
+			Error::<T>::TooManyPendingInfers
+		);
+		let version = match version {
+			Some(version) => version,
+			None => T::Models::active_version(model).ok_or(Error::<T>::UnknownVersion)?,
+		};
+		ensure!(T::Models::model_version(model, version).is_some(), Error::<T>::UnknownVersion);
+		let price = Prices::<T>::get(model).ok_or(Error::<T>::NoPrice)?;
+		// A token is at least one byte: the prompt's bytes bound its tokens.
+		let tokens = u64::from(prompt_len).saturating_add(u64::from(max_tokens));
+		let held = Self::token_cost(price, tokens).ok_or(Error::<T>::CostOverflow)?;
+		T::Currency::hold(&HoldReason::InferJob.into(), &who, held)
+			.map_err(|_| Error::<T>::InsufficientBalance)?;
+
+		let spec = InferSpec { model, version, prompt, max_tokens };
+		let job = T::Jobs::create_job(
+			who.clone(),
+			JobKind::Infer,
+			spec.encode(),
+			fee,
+			replication,
+			timeout,
+		)?;
+		PendingInfers::<T>::insert(
+			job,
+			PendingInfer {
+				requester: who.clone(),
+				model,
+				version,
+				price_per_1k_tokens: price,
+				held,
+			},
+		);
+		Self::deposit_event(Event::InferenceRequested {
+			job,
+			requester: who,
+			model,
+			version,
+			held,
+		});
+		Ok(job)
+	}
+
+	/// Releases `amount` of `who`'s inference job holds. Best effort: never more than is held.
+	fn release_infer(who: &T::AccountId, amount: BalanceOf<T>) {
+		if amount.is_zero() {
+			return;
+		}
+		// Cannot fail with `BestEffort` for what this pallet holds; nothing to undo if it did.
+		let _released =
+			T::Currency::release(&HoldReason::InferJob.into(), who, amount, Precision::BestEffort);
+	}
+
+	/// Settles a completed job's hold from its agreed result: the token fee to the model's
+	/// owner and the rest back to the requester, or all back if the result is invalid.
+	fn settle_infer(
+		job: JobId,
+		pending: PendingInferOf<T>,
+		outcome: H256,
+		payload: &[u8],
+		workers: u32,
+	) {
+		let requester = &pending.requester;
+		let result = (H256(sp_io::hashing::blake2_256(payload)) == outcome)
+			.then(|| InferResult::decode_all(&mut &payload[..]).ok())
+			.flatten()
+			.filter(|result| core::str::from_utf8(&result.completion).is_ok());
+		let Some(result) = result else {
+			Self::release_infer(requester, pending.held);
+			Self::deposit_event(Event::InferenceResultInvalid { job });
+			return;
+		};
+
+		let tokens =
+			u64::from(result.prompt_tokens).saturating_add(u64::from(result.completion_tokens));
+		let fee = Self::token_cost(pending.price_per_1k_tokens, tokens)
+			.unwrap_or(pending.held)
+			.min(pending.held);
+		// The model's owner may be gone, or the transfer refused (a fee below the existential
+		// deposit to an account that does not exist): then nobody is paid.
+		let paid = match T::Models::model_owner(pending.model) {
+			Some(owner) if !fee.is_zero() => with_storage_layer(|| {
+				T::Currency::transfer_on_hold(
+					&HoldReason::InferJob.into(),
+					requester,
+					&owner,
+					fee,
+					Precision::Exact,
+					Restriction::Free,
+					Fortitude::Force,
+				)
+			})
+			.map_or(Zero::zero(), |_| fee),
+			_ => Zero::zero(),
+		};
+		Self::release_infer(requester, pending.held.saturating_sub(paid));
+		Self::deposit_event(Event::InferenceCompleted {
+			job,
+			model: pending.model,
+			version: pending.version,
+			completion: result.completion,
+			prompt_tokens: result.prompt_tokens,
+			completion_tokens: result.completion_tokens,
+			fee: paid,
+			workers,
+		});
+	}
+}
+
+/// Compute tells this pallet how its inference jobs ended. Other kinds, and `Infer` jobs it did
+/// not create, are ignored. Results agree bit for bit (the default): greedy decoding is
+/// deterministic.
+impl<T: Config> JobHooks<T::AccountId> for Pallet<T> {
+	fn on_completed(
+		job: JobId,
+		_requester: &T::AccountId,
+		kind: JobKind,
+		_spec: &[u8],
+		outcome: H256,
+		payload: &[u8],
+		workers: &[T::AccountId],
+	) -> Weight {
+		if kind != JobKind::Infer {
+			return Weight::zero();
+		}
+		let Some(pending) = PendingInfers::<T>::take(job) else {
+			return T::DbWeight::get().reads(1);
+		};
+		let workers = u32::try_from(workers.len()).unwrap_or(u32::MAX);
+		Self::settle_infer(job, pending, outcome, payload, workers);
+		T::WeightInfo::on_completed()
+	}
+
+	fn on_failed(job: JobId, _requester: &T::AccountId, kind: JobKind, _spec: &[u8]) -> Weight {
+		if kind != JobKind::Infer {
+			return Weight::zero();
+		}
+		let Some(pending) = PendingInfers::<T>::take(job) else {
+			return T::DbWeight::get().reads(1);
+		};
+		Self::release_infer(&pending.requester, pending.held);
+		Self::deposit_event(Event::InferenceFailed { job });
+		T::WeightInfo::on_failed()
+	}
+
+	fn max_weight() -> Weight {
+		T::WeightInfo::on_completed().max(T::WeightInfo::on_failed())
 	}
 }

@@ -30,6 +30,28 @@
 //! 5. A client [`request_withdrawal`](Pallet::request_withdrawal)s part or all of its deposit
 //!    and, [`Config::WithdrawDelay`] blocks later, [`withdraw`](Pallet::withdraw)s it.
 //!
+//! ## On-chain inference
+//!
+//! Small, trust-minimized requests run as replicated compute jobs instead: the answer is what a
+//! majority of independently drawn workers computed, and it lands on chain.
+//!
+//! 1. A client [`request_inference`](Pallet::request_inference)s a prompt (UTF-8, at most
+//!    [`Config::MaxPromptLen`] bytes) with at most `max_tokens` ([`Config::MaxInferTokens`])
+//!    tokens of a priced model's version (its active one by default). The most it can cost,
+//!    `ceil(price * (prompt bytes + max_tokens) / 1000)` (a token is at least one byte, so the
+//!    prompt's bytes bound its tokens), is held from the client under [`HoldReason::InferJob`],
+//!    and a `JobKind::Infer` job with the [`InferSpec`] is created through [`Config::Jobs`]:
+//!    compute escrows the client's `fee` for the workers, draws `replication` of them and
+//!    sets the deadline. The job is recorded in [`PendingInfers`].
+//! 2. Workers run the spec (greedy decoding, so honest workers agree bit for bit) and submit an
+//!    [`InferResult`] as their payload; compute settles the job by majority and tells this
+//!    pallet through its [`pallet_compute::traits::JobHooks`].
+//! 3. On completion the payload must decode, hash to the agreed outcome and hold UTF-8 text; the
+//!    token fee `min(held, ceil(price * (prompt_tokens + completion_tokens) / 1000))` moves to
+//!    the model's owner and the rest of the hold is released (`InferenceCompleted`, which
+//!    carries the completion). An invalid payload, a failed job or a model that no longer has
+//!    an owner releases the whole hold.
+//!
 //! The node, workers and dApps read deposits, prices and nonces, and build the signed message,
 //! through the [`runtime_api::InferenceApi`] runtime API.
 //!
@@ -81,6 +103,7 @@ pub mod weights;
 pub mod pallet {
 	use super::*;
 	use crate::traits::InferenceHooks;
+	use alloc::vec::Vec;
 	use frame_support::{
 		pallet_prelude::*,
 		traits::{
@@ -104,6 +127,10 @@ pub mod pallet {
 		/// A client's deposit for paid inference: pays its receipts, released on withdrawal.
 		#[codec(index = 0)]
 		InferenceDeposit,
+		/// The most an on-chain inference job can cost its requester in token fees: pays the
+		/// model's owner when the job completes, the rest is released.
+		#[codec(index = 1)]
+		InferJob,
 	}
 
 	#[pallet::config]
@@ -147,6 +174,26 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxReceipts: Get<u32>;
 
+		/// Creates the compute jobs on-chain inference runs as (the compute pallet).
+		type Jobs: pallet_compute::traits::JobCreator<
+			Self::AccountId,
+			BalanceOf<Self>,
+			BlockNumberFor<Self>,
+		>;
+
+		/// Most bytes of an on-chain inference prompt. The encoded [`InferSpec`] (prompt plus
+		/// 11 bytes at most) must fit compute's `MaxSpecLen`.
+		#[pallet::constant]
+		type MaxPromptLen: Get<u32>;
+
+		/// Most tokens an on-chain inference may generate.
+		#[pallet::constant]
+		type MaxInferTokens: Get<u32>;
+
+		/// Most on-chain inference jobs pending at once.
+		#[pallet::constant]
+		type MaxPendingInfers: Get<u32>;
+
 		/// Weights of this pallet's calls.
 		type WeightInfo: WeightInfo;
 
@@ -174,6 +221,11 @@ pub mod pallet {
 		u64,
 		ValueQuery,
 	>;
+
+	/// The on-chain inference jobs this pallet created that have not settled yet.
+	#[pallet::storage]
+	pub type PendingInfers<T: Config> =
+		CountedStorageMap<_, Twox64Concat, JobId, PendingInferOf<T>>;
 
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
@@ -215,6 +267,33 @@ pub mod pallet {
 		},
 		/// The receipt at `index` (from 0) of a batch was skipped; nothing of it changed.
 		ReceiptRejected { index: u32, reason: RejectReason },
+		/// `requester` asked for an on-chain inference, run as compute job `job`; `held` is held
+		/// from it for the token fee.
+		InferenceRequested {
+			job: JobId,
+			requester: T::AccountId,
+			model: ModelId,
+			version: VersionIndex,
+			held: BalanceOf<T>,
+		},
+		/// An on-chain inference completed: the workers agreed on `completion` (UTF-8), `fee` of
+		/// the hold went to the model's owner (0 if the model has no owner any more) and the
+		/// rest was released. `workers` is how many agreed.
+		InferenceCompleted {
+			job: JobId,
+			model: ModelId,
+			version: VersionIndex,
+			completion: Vec<u8>,
+			prompt_tokens: u32,
+			completion_tokens: u32,
+			fee: BalanceOf<T>,
+			workers: u32,
+		},
+		/// The agreed result of an on-chain inference does not decode, does not hash to its
+		/// outcome or is not UTF-8: the whole hold was released.
+		InferenceResultInvalid { job: JobId },
+		/// An on-chain inference job failed: the whole hold was released.
+		InferenceFailed { job: JobId },
 	}
 
 	#[pallet::error]
@@ -237,18 +316,34 @@ pub mod pallet {
 		NotOwner,
 		/// A price must not be zero.
 		ZeroPrice,
-		/// The model has no price to clear.
+		/// The model has no price: it is not served paid.
 		NoPrice,
 		/// Only registered workers submit receipts.
 		NotWorker,
 		/// A batch must hold a receipt.
 		EmptyBatch,
+		/// The model has no such version, or (when none was named) no active version.
+		UnknownVersion,
+		/// A prompt must not be empty.
+		EmptyPrompt,
+		/// The prompt is longer than `MaxPromptLen` bytes.
+		PromptTooLong,
+		/// The prompt is not UTF-8 text.
+		PromptNotUtf8,
+		/// `max_tokens` must be from 1 to `MaxInferTokens`.
+		MaxTokensOutOfRange,
+		/// `MaxPendingInfers` jobs are pending already.
+		TooManyPendingInfers,
+		/// Price times tokens does not fit the balance type.
+		CostOverflow,
 	}
 
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
 		fn integrity_test() {
 			assert!(T::MaxReceipts::get() > 0, "a batch must take a receipt");
+			assert!(T::MaxPromptLen::get() > 0, "a prompt must fit");
+			assert!(T::MaxInferTokens::get() > 0, "an inference must generate a token");
 		}
 
 		#[cfg(feature = "try-runtime")]
@@ -331,6 +426,41 @@ pub mod pallet {
 			let worker = ensure_signed(origin)?;
 			let used = Self::do_submit_receipts(worker, receipts)?;
 			Ok(Some(used).into())
+		}
+
+		/// Runs `prompt` (UTF-8) through `version` of `model` (its active version if `None`),
+		/// generating up to `max_tokens` tokens, as a replicated compute job of kind `Infer`:
+		/// holds the most its tokens can cost at the model's price, and creates the job with
+		/// `fee` (escrowed by compute for the workers), `replication` workers and `timeout`
+		/// blocks. Fails, changing nothing, if any check or the job's creation fails.
+		///
+		/// Emits `InferenceRequested`; `InferenceCompleted`, `InferenceResultInvalid` or
+		/// `InferenceFailed` follow when the job settles.
+		#[pallet::call_index(6)]
+		#[pallet::weight(T::WeightInfo::request_inference())]
+		#[allow(clippy::too_many_arguments)]
+		pub fn request_inference(
+			origin: OriginFor<T>,
+			model: ModelId,
+			version: Option<VersionIndex>,
+			prompt: Vec<u8>,
+			max_tokens: u32,
+			fee: BalanceOf<T>,
+			replication: u8,
+			timeout: BlockNumberFor<T>,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_request_inference(
+				who,
+				model,
+				version,
+				prompt,
+				max_tokens,
+				fee,
+				replication,
+				timeout,
+			)
+			.map(|_| ())
 		}
 	}
 }

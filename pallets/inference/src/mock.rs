@@ -1,11 +1,12 @@
 //! A test runtime: System, Balances and Inference, with real `AccountId32` accounts and
-//! `MultiSignature` sr25519 signatures (as in the runtime), a fake model registry and a fake
-//! worker set kept in thread-locals, and a hook that records what it is told.
+//! `MultiSignature` sr25519 signatures (as in the runtime), a fake model registry, a fake
+//! worker set and a fake compute job creator kept in thread-locals, and a hook that records
+//! what it is told.
 
 #![allow(clippy::arithmetic_side_effects, clippy::expect_used, clippy::unwrap_used)]
 
 use crate as pallet_inference;
-use crate::{ModelId, VersionIndex};
+use crate::{JobId, ModelId, VersionIndex};
 use alloc::collections::{btree_map::BTreeMap, btree_set::BTreeSet};
 use core::cell::RefCell;
 use frame_support::{
@@ -13,6 +14,7 @@ use frame_support::{
 	traits::{ConstU32, ConstU64, Contains},
 	weights::Weight,
 };
+use pallet_compute::JobKind;
 use sp_core::{sr25519, Pair};
 use sp_keystore::{testing::MemoryKeystore, KeystoreExt};
 use sp_runtime::{traits::IdentityLookup, AccountId32, BuildStorage, MultiSignature, MultiSigner};
@@ -57,6 +59,9 @@ pub const MAX_RECEIPTS: u32 = 4;
 /// The most weight the test hook claims per receipt, and what it uses.
 pub const HOOK_MAX: Weight = Weight::from_parts(1_000, 0);
 pub const HOOK_USED: Weight = Weight::from_parts(400, 0);
+pub const MAX_PROMPT_LEN: u32 = 960;
+pub const MAX_INFER_TOKENS: u32 = 256;
+pub const MAX_PENDING_INFERS: u32 = 3;
 
 /// The keypair behind a named test account (`//Alice`, `//Worker1`, ...).
 pub fn pair(name: &str) -> sr25519::Pair {
@@ -77,11 +82,85 @@ thread_local! {
 		const { RefCell::new(BTreeMap::new()) };
 	static WORKERS: RefCell<BTreeSet<AccountId>> = const { RefCell::new(BTreeSet::new()) };
 	static PAID: RefCell<alloc::vec::Vec<Paid>> = const { RefCell::new(alloc::vec::Vec::new()) };
+	static JOBS: RefCell<alloc::vec::Vec<CreatedJob>> = const { RefCell::new(alloc::vec::Vec::new()) };
+	static JOBS_FAIL: RefCell<bool> = const { RefCell::new(false) };
+}
+
+/// A job the fake job creator was asked for.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct CreatedJob {
+	pub id: JobId,
+	pub requester: AccountId,
+	pub kind: JobKind,
+	pub spec: alloc::vec::Vec<u8>,
+	pub fee: Balance,
+	pub replication: u8,
+	pub timeout: u64,
+}
+
+/// The jobs created so far, in order.
+pub fn created_jobs() -> alloc::vec::Vec<CreatedJob> {
+	JOBS.with(|j| j.borrow().clone())
+}
+
+/// Makes the fake job creator refuse (with [`JOBS_REFUSED`]) or accept every job.
+pub fn set_jobs_fail(fail: bool) {
+	JOBS_FAIL.with(|f| *f.borrow_mut() = fail);
+}
+
+/// What the fake job creator fails with when told to.
+pub const JOBS_REFUSED: sp_runtime::DispatchError = sp_runtime::DispatchError::Other("no workers");
+/// The first job id the fake job creator hands out.
+pub const FIRST_JOB: JobId = 100;
+/// The weight the fake job creator claims.
+pub const CREATE_JOB_WEIGHT: Weight = Weight::from_parts(5_000, 0);
+
+/// A compute job creator in a thread-local: records each job and returns ids from
+/// [`FIRST_JOB`] up. Escrows nothing.
+pub struct MockJobs;
+impl pallet_compute::traits::JobCreator<AccountId, Balance, u64> for MockJobs {
+	fn create_job(
+		requester: AccountId,
+		kind: JobKind,
+		spec: alloc::vec::Vec<u8>,
+		fee: Balance,
+		replication: u8,
+		timeout: u64,
+	) -> Result<JobId, sp_runtime::DispatchError> {
+		if JOBS_FAIL.with(|f| *f.borrow()) {
+			return Err(JOBS_REFUSED);
+		}
+		Ok(JOBS.with(|j| {
+			let mut jobs = j.borrow_mut();
+			let id = FIRST_JOB + jobs.len() as JobId;
+			jobs.push(CreatedJob { id, requester, kind, spec, fee, replication, timeout });
+			id
+		}))
+	}
+
+	fn create_job_weight() -> Weight {
+		CREATE_JOB_WEIGHT
+	}
+
+	#[cfg(feature = "runtime-benchmarks")]
+	fn benchmark_register_workers(n: u32) -> Result<u32, sp_runtime::DispatchError> {
+		Ok(n.min(8))
+	}
+
+	#[cfg(feature = "runtime-benchmarks")]
+	fn benchmark_job_terms() -> (Balance, u8, u64) {
+		(10, 3, 20)
+	}
 }
 
 /// Adds (or replaces) `model`, owned by `owner`, with versions `1..=versions`.
 pub fn add_model(model: ModelId, owner: AccountId, versions: VersionIndex) {
 	MODELS.with(|m| m.borrow_mut().insert(model, (owner, versions)));
+}
+
+/// Removes `model` from the registry.
+pub fn remove_model(model: ModelId) {
+	MODELS.with(|m| m.borrow_mut().remove(&model));
 }
 
 /// Makes `who` a registered worker.
@@ -182,6 +261,10 @@ impl pallet_inference::Config for Test {
 	type WorkerShare = WorkerShare;
 	type WithdrawDelay = ConstU64<WITHDRAW_DELAY>;
 	type MaxReceipts = ConstU32<MAX_RECEIPTS>;
+	type Jobs = MockJobs;
+	type MaxPromptLen = ConstU32<MAX_PROMPT_LEN>;
+	type MaxInferTokens = ConstU32<MAX_INFER_TOKENS>;
+	type MaxPendingInfers = ConstU32<MAX_PENDING_INFERS>;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = MockBenchmarkHelper;
@@ -212,6 +295,8 @@ pub fn run(test: impl FnOnce()) {
 	MODELS.with(|m| m.borrow_mut().clear());
 	WORKERS.with(|w| w.borrow_mut().clear());
 	PAID.with(|p| p.borrow_mut().clear());
+	JOBS.with(|j| j.borrow_mut().clear());
+	set_jobs_fail(false);
 	new_test_ext().execute_with(|| {
 		ExistentialDeposit::set(1);
 		WorkerShare::set(sp_runtime::Perbill::from_percent(WORKER_PERCENT));

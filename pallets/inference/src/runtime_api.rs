@@ -21,10 +21,11 @@ use alloc::vec::Vec;
 use codec::Codec;
 use sp_core::H256;
 
-use crate::{types::*, Config, Deposits, Nonces, Pallet, Prices};
+use crate::{types::*, Config, Deposits, Nonces, Pallet, PendingInfers, Prices};
 
 sp_api::decl_runtime_apis! {
-	/// Read access to deposits, prices and nonces, and the message clients sign.
+	/// Read access to deposits, prices and nonces, the message clients sign, and pending
+	/// on-chain inference jobs.
 	pub trait InferenceApi<AccountId, Balance, BlockNumber>
 	where
 		AccountId: Codec,
@@ -51,6 +52,9 @@ sp_api::decl_runtime_apis! {
 			nonce: u64,
 			max_fee: Balance,
 		) -> Vec<u8>;
+
+		/// An on-chain inference job this pallet created and that has not settled yet.
+		fn pending_infer(job: JobId) -> Option<PendingInfer<AccountId, Balance>>;
 	}
 }
 
@@ -80,5 +84,10 @@ impl<T: Config> Pallet<T> {
 		max_fee: BalanceOf<T>,
 	) -> Vec<u8> {
 		Self::signing_payload(&worker, model, version, &request_hash, nonce, &max_fee)
+	}
+
+	/// See [`InferenceApi::pending_infer`].
+	pub fn api_pending_infer(job: JobId) -> Option<PendingInferOf<T>> {
+		PendingInfers::<T>::get(job)
 	}
 }

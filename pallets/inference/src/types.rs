@@ -1,9 +1,10 @@
 //! Domain types: a client's deposit, the receipt a worker submits for a served request (which
-//! the GPU worker and the JS client encode too), why a receipt was rejected, and the message a
-//! client signs.
+//! the GPU worker and the JS client encode too), why a receipt was rejected, the message a
+//! client signs, and the spec, result and pending record of an on-chain inference job.
 //!
-//! [`Receipt`] crosses the chain boundary as SCALE bytes: its field order is its wire format and
-//! must not change. The same holds for the signed message, see [`signing_payload`].
+//! [`Receipt`], [`InferSpec`] and [`InferResult`] cross the chain boundary as SCALE bytes: their
+//! field order is their wire format and must not change. The same holds for the signed message,
+//! see [`signing_payload`].
 
 use crate::Config;
 use alloc::vec::Vec;
@@ -13,6 +14,7 @@ use frame_system::pallet_prelude::BlockNumberFor;
 use scale_info::TypeInfo;
 use sp_core::H256;
 
+pub use pallet_compute::JobId;
 pub use pallet_models::{ModelId, VersionIndex};
 
 /// The balance type of the pallet's currency.
@@ -20,6 +22,8 @@ pub type BalanceOf<T> =
 	<<T as Config>::Currency as fungible::Inspect<<T as frame_system::Config>::AccountId>>::Balance;
 /// A client's deposit as stored.
 pub type DepositInfoOf<T> = DepositInfo<BalanceOf<T>, BlockNumberFor<T>>;
+/// An on-chain inference job waiting for its result, as stored.
+pub type PendingInferOf<T> = PendingInfer<<T as frame_system::Config>::AccountId, BalanceOf<T>>;
 /// A receipt as submitted.
 pub type ReceiptOf<T> =
 	Receipt<<T as frame_system::Config>::AccountId, BalanceOf<T>, <T as Config>::Signature>;
@@ -189,4 +193,62 @@ pub fn signing_payload<AccountId: Encode, Hash: Encode, Balance: Encode>(
 	max_fee: &Balance,
 ) -> Vec<u8> {
 	(SIGNING_CONTEXT, genesis_hash, worker, model, version, request_hash, nonce, max_fee).encode()
+}
+
+/// The spec of a `JobKind::Infer` compute job: what the workers run. Greedy decoding, so that
+/// every honest worker produces the same completion.
+///
+/// Wire format (SCALE, in this order): `model: u32, version: u32, prompt: Vec<u8>` (compact
+/// length, then the bytes), `max_tokens: u32`.
+#[derive(Encode, Decode, DecodeWithMemTracking, Clone, PartialEq, Eq, Debug, TypeInfo)]
+pub struct InferSpec {
+	/// The model to run.
+	pub model: ModelId,
+	/// Its version (resolved at request time: never "the active one").
+	pub version: VersionIndex,
+	/// The prompt, UTF-8 text, at most `Config::MaxPromptLen` bytes.
+	pub prompt: Vec<u8>,
+	/// The most tokens to generate, `1..=Config::MaxInferTokens`.
+	pub max_tokens: u32,
+}
+
+/// A worker's result payload for a `JobKind::Infer` job; the result's hash is
+/// `blake2_256(payload)`.
+///
+/// Wire format (SCALE, in this order): `completion: Vec<u8>` (compact length, then the bytes),
+/// `prompt_tokens: u32, completion_tokens: u32`.
+#[derive(Encode, Decode, DecodeWithMemTracking, Clone, PartialEq, Eq, Debug, TypeInfo)]
+pub struct InferResult {
+	/// The generated text, UTF-8 (the prompt not repeated).
+	pub completion: Vec<u8>,
+	/// Tokens read.
+	pub prompt_tokens: u32,
+	/// Tokens written.
+	pub completion_tokens: u32,
+}
+
+/// An on-chain inference job this pallet created and has not settled yet.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub struct PendingInfer<AccountId, Balance> {
+	/// Who asked and pays.
+	pub requester: AccountId,
+	/// The model run.
+	pub model: ModelId,
+	/// The version run.
+	pub version: VersionIndex,
+	/// The model's price when the job was requested; the fee is computed with it.
+	pub price_per_1k_tokens: Balance,
+	/// Held from the requester under `HoldReason::InferJob` for this job: the most it can cost.
+	pub held: Balance,
 }

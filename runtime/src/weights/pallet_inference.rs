@@ -43,14 +43,14 @@ impl<T: frame_system::Config> pallet_inference::WeightInfo for WeightInfo<T> {
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(175), added: 2650, mode: `MaxEncodedLen`)
 	fn deposit() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `348`
-		//  Estimated: `3622`
-		// Minimum execution time: 58_877_000 picoseconds.
-		Weight::from_parts(72_348_000, 0)
-			.saturating_add(Weight::from_parts(0, 3622))
+		//  Estimated: `3640`
+		// Minimum execution time: 61_191_000 picoseconds.
+		Weight::from_parts(65_167_000, 0)
+			.saturating_add(Weight::from_parts(0, 3640))
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(3))
 	}
@@ -60,8 +60,8 @@ impl<T: frame_system::Config> pallet_inference::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `118`
 		//  Estimated: `3550`
-		// Minimum execution time: 11_437_000 picoseconds.
-		Weight::from_parts(12_949_000, 0)
+		// Minimum execution time: 11_627_000 picoseconds.
+		Weight::from_parts(12_969_000, 0)
 			.saturating_add(Weight::from_parts(0, 3550))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -71,14 +71,14 @@ impl<T: frame_system::Config> pallet_inference::WeightInfo for WeightInfo<T> {
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(175), added: 2650, mode: `MaxEncodedLen`)
 	fn withdraw() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `348`
-		//  Estimated: `3622`
-		// Minimum execution time: 51_417_000 picoseconds.
-		Weight::from_parts(54_121_000, 0)
-			.saturating_add(Weight::from_parts(0, 3622))
+		//  Estimated: `3640`
+		// Minimum execution time: 53_390_000 picoseconds.
+		Weight::from_parts(56_074_000, 0)
+			.saturating_add(Weight::from_parts(0, 3640))
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(3))
 	}
@@ -90,8 +90,8 @@ impl<T: frame_system::Config> pallet_inference::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `149`
 		//  Estimated: `3594`
-		// Minimum execution time: 11_818_000 picoseconds.
-		Weight::from_parts(14_591_000, 0)
+		// Minimum execution time: 12_018_000 picoseconds.
+		Weight::from_parts(13_280_000, 0)
 			.saturating_add(Weight::from_parts(0, 3594))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -104,8 +104,8 @@ impl<T: frame_system::Config> pallet_inference::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `206`
 		//  Estimated: `3594`
-		// Minimum execution time: 15_493_000 picoseconds.
-		Weight::from_parts(17_486_000, 0)
+		// Minimum execution time: 15_894_000 picoseconds.
+		Weight::from_parts(18_047_000, 0)
 			.saturating_add(Weight::from_parts(0, 3594))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -125,23 +125,97 @@ impl<T: frame_system::Config> pallet_inference::WeightInfo for WeightInfo<T> {
 	/// Storage: `Models::ModelRecords` (r:1 w:0)
 	/// Proof: `Models::ModelRecords` (`max_values`: None, `max_size`: Some(129), added: 2604, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:128 w:128)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(175), added: 2650, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:130 w:130)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 128]`.
 	fn submit_receipts(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `888 + n * (242 ±0)`
-		//  Estimated: `6196 + n * (2632 ±0)`
-		// Minimum execution time: 197_685_000 picoseconds.
-		Weight::from_parts(51_676_927, 0)
+		//  Estimated: `6196 + n * (2650 ±0)`
+		// Minimum execution time: 275_942_000 picoseconds.
+		Weight::from_parts(191_315_372, 0)
 			.saturating_add(Weight::from_parts(0, 6196))
-			// Standard Error: 6_828_609
-			.saturating_add(Weight::from_parts(171_361_799, 0).saturating_mul(n.into()))
+			// Standard Error: 4_733_572
+			.saturating_add(Weight::from_parts(171_539_152, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(7))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(2))
 			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 2632).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(0, 2650).saturating_mul(n.into()))
+	}
+	/// Storage: `Inference::CounterForPendingInfers` (r:1 w:1)
+	/// Proof: `Inference::CounterForPendingInfers` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Models::ModelRecords` (r:1 w:0)
+	/// Proof: `Models::ModelRecords` (`max_values`: None, `max_size`: Some(129), added: 2604, mode: `MaxEncodedLen`)
+	/// Storage: `Models::ModelVersions` (r:1 w:0)
+	/// Proof: `Models::ModelVersions` (`max_values`: None, `max_size`: Some(716), added: 3191, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::Prices` (r:1 w:0)
+	/// Proof: `Inference::Prices` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:1 w:1)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(175), added: 2650, mode: `MaxEncodedLen`)
+	/// Storage: `Compute::NextJobId` (r:1 w:1)
+	/// Proof: `Compute::NextJobId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Compute::Workers` (r:257 w:0)
+	/// Proof: `Compute::Workers` (`max_values`: None, `max_size`: Some(87), added: 2562, mode: `MaxEncodedLen`)
+	/// Storage: `Compute::WorkerJobs` (r:256 w:5)
+	/// Proof: `Compute::WorkerJobs` (`max_values`: None, `max_size`: Some(562), added: 3037, mode: `MaxEncodedLen`)
+	/// Storage: `System::ParentHash` (r:1 w:0)
+	/// Proof: `System::ParentHash` (`max_values`: Some(1), `max_size`: Some(32), added: 527, mode: `MaxEncodedLen`)
+	/// Storage: `Compute::Deadlines` (r:1 w:1)
+	/// Proof: `Compute::Deadlines` (`max_values`: None, `max_size`: Some(526), added: 3001, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::PendingInfers` (r:1 w:1)
+	/// Proof: `Inference::PendingInfers` (`max_values`: None, `max_size`: Some(88), added: 2563, mode: `MaxEncodedLen`)
+	/// Storage: `Compute::Jobs` (r:0 w:1)
+	/// Proof: `Compute::Jobs` (`max_values`: None, `max_size`: Some(1620), added: 4095, mode: `MaxEncodedLen`)
+	fn request_inference() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `23795`
+		//  Estimated: `778462`
+		// Minimum execution time: 1_941_666_000 picoseconds.
+		Weight::from_parts(2_286_460_000, 0)
+			.saturating_add(Weight::from_parts(0, 778462))
+			.saturating_add(T::DbWeight::get().reads(523))
+			.saturating_add(T::DbWeight::get().writes(12))
+	}
+	/// Storage: `Inference::PendingInfers` (r:1 w:1)
+	/// Proof: `Inference::PendingInfers` (`max_values`: None, `max_size`: Some(88), added: 2563, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::CounterForPendingInfers` (r:1 w:1)
+	/// Proof: `Inference::CounterForPendingInfers` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Models::ModelRecords` (r:1 w:0)
+	/// Proof: `Models::ModelRecords` (`max_values`: None, `max_size`: Some(129), added: 2604, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(175), added: 2650, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:2 w:2)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	fn on_completed() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `2197`
+		//  Estimated: `6196`
+		// Minimum execution time: 150_194_000 picoseconds.
+		Weight::from_parts(177_965_000, 0)
+			.saturating_add(Weight::from_parts(0, 6196))
+			.saturating_add(T::DbWeight::get().reads(6))
+			.saturating_add(T::DbWeight::get().writes(5))
+	}
+	/// Storage: `Inference::PendingInfers` (r:1 w:1)
+	/// Proof: `Inference::PendingInfers` (`max_values`: None, `max_size`: Some(88), added: 2563, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::CounterForPendingInfers` (r:1 w:1)
+	/// Proof: `Inference::CounterForPendingInfers` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:1 w:1)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(175), added: 2650, mode: `MaxEncodedLen`)
+	fn on_failed() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `1605`
+		//  Estimated: `3640`
+		// Minimum execution time: 75_683_000 picoseconds.
+		Weight::from_parts(85_678_000, 0)
+			.saturating_add(Weight::from_parts(0, 3640))
+			.saturating_add(T::DbWeight::get().reads(4))
+			.saturating_add(T::DbWeight::get().writes(4))
 	}
 }

@@ -13,6 +13,7 @@
 mod api;
 mod batches;
 mod deposits;
+mod infer;
 mod issuance;
 mod prices;
 mod receipts;
