@@ -28,7 +28,7 @@ pub mod tokenizer;
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
-mod testing;
+pub(crate) mod testing;
 
 pub use config::{ConfigError, LlamaConfig};
 

@@ -1,7 +1,50 @@
 //! A small GGUF writer for the unit tests: metadata of every value type and tensors of any type,
-//! laid out as the format says (or, on request, wrongly, to test the reader's errors).
+//! laid out as the format says (or, on request, wrongly, to test the reader's errors); and the
+//! tiny random Llama the training and serving tests run on.
 
-use super::gguf::TensorType;
+use super::{
+	gguf::TensorType,
+	reference::{BlockWeights, Matrix, Weights},
+	LlamaConfig,
+};
+
+/// A tiny Llama for unit tests: 2 blocks, dim 16, 4 query heads over 2 key/value heads, a
+/// `vocab`-token tied embedding, every weight drawn from `next` in a fixed order (norms are 1).
+pub(crate) fn tiny_llama(vocab: usize, mut next: impl FnMut() -> f32) -> (LlamaConfig, Weights) {
+	let (dim, kv_dim, ffn) = (16, 8, 24);
+	let mut m = |rows: usize, cols: usize| {
+		Matrix::new(rows, cols, (0..rows * cols).map(|_| next()).collect()).unwrap()
+	};
+	let blocks = (0..2)
+		.map(|_| BlockWeights {
+			attn_norm: vec![1.0; dim],
+			attn_q: m(dim, dim),
+			attn_k: m(kv_dim, dim),
+			attn_v: m(kv_dim, dim),
+			attn_output: m(dim, dim),
+			ffn_norm: vec![1.0; dim],
+			ffn_gate: m(ffn, dim),
+			ffn_up: m(ffn, dim),
+			ffn_down: m(dim, ffn),
+		})
+		.collect();
+	let weights =
+		Weights { token_embd: m(vocab, dim), blocks, output_norm: vec![1.0; dim], output: None };
+	let config = LlamaConfig {
+		block_count: 2,
+		embedding_length: dim,
+		feed_forward_length: ffn,
+		head_count: 4,
+		head_count_kv: 2,
+		rope_freq_base: 10_000.0,
+		rope_dimension_count: 4,
+		rms_norm_eps: 1e-5,
+		context_length: 64,
+		vocab_size: vocab,
+		tied_embeddings: true,
+	};
+	(config, weights)
+}
 
 /// A metadata value to write.
 #[derive(Debug, Clone)]

@@ -13,7 +13,8 @@ use super::{
 };
 use crate::{
 	model::{
-		reference::{BlockWeights, Matrix, ReferenceModel, Weights},
+		reference::{ReferenceModel, Weights},
+		testing::tiny_llama,
 		LlamaConfig,
 	},
 	train::{
@@ -29,42 +30,10 @@ use std::{
 };
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver};
 
-/// A random tiny Llama: 2 blocks, dim 16, 4 query heads over 2 key/value heads, vocab 97.
+/// A random tiny Llama with a 97-token vocabulary.
 fn tiny(seed: u64) -> (LlamaConfig, Weights) {
-	let (dim, kv_dim, ffn, vocab) = (16, 8, 24, 97);
 	let mut rng = SplitMix64::new(seed);
-	let mut m = |rows: usize, cols: usize| {
-		Matrix::new(rows, cols, (0..rows * cols).map(|_| rng.uniform(-0.3, 0.3)).collect()).unwrap()
-	};
-	let blocks = (0..2)
-		.map(|_| BlockWeights {
-			attn_norm: vec![1.0; dim],
-			attn_q: m(dim, dim),
-			attn_k: m(kv_dim, dim),
-			attn_v: m(kv_dim, dim),
-			attn_output: m(dim, dim),
-			ffn_norm: vec![1.0; dim],
-			ffn_gate: m(ffn, dim),
-			ffn_up: m(ffn, dim),
-			ffn_down: m(dim, ffn),
-		})
-		.collect();
-	let weights =
-		Weights { token_embd: m(vocab, dim), blocks, output_norm: vec![1.0; dim], output: None };
-	let config = LlamaConfig {
-		block_count: 2,
-		embedding_length: dim,
-		feed_forward_length: ffn,
-		head_count: 4,
-		head_count_kv: 2,
-		rope_freq_base: 10_000.0,
-		rope_dimension_count: 4,
-		rms_norm_eps: 1e-5,
-		context_length: 64,
-		vocab_size: vocab,
-		tied_embeddings: true,
-	};
-	(config, weights)
+	tiny_llama(97, move || rng.uniform(-0.3, 0.3))
 }
 
 /// An adapter with non-zero `b` (a fresh one is an exact no-op).

@@ -12,53 +12,21 @@ use super::{
 	CpuTrain, TrainError,
 };
 use crate::model::{
-	reference::{BlockWeights, Matrix, ReferenceModel, Weights},
+	reference::{ReferenceModel, Weights},
+	testing::tiny_llama,
 	tokenizer::{byte_to_char, PreTokenizer, TokenKind},
 	LlamaConfig, Tokenizer,
 };
 
 type B = CpuTrain;
 
-/// A random tiny Llama: 2 blocks, dim 16, 4 query heads over 2 key/value heads, vocab 258.
+/// A random tiny Llama over the 258 tokens of [`bytes_tokenizer`].
 fn tiny(seed: u32) -> (LlamaConfig, Weights) {
-	let (dim, kv_dim, ffn, vocab) = (16, 8, 24, 258);
 	let mut state = seed;
-	let mut next = move || {
+	tiny_llama(258, move || {
 		state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
 		((state >> 8) as f32 / (1u32 << 24) as f32 - 0.5) * 0.6
-	};
-	let mut m = |rows: usize, cols: usize| {
-		Matrix::new(rows, cols, (0..rows * cols).map(|_| next()).collect()).unwrap()
-	};
-	let blocks = (0..2)
-		.map(|_| BlockWeights {
-			attn_norm: vec![1.0; dim],
-			attn_q: m(dim, dim),
-			attn_k: m(kv_dim, dim),
-			attn_v: m(kv_dim, dim),
-			attn_output: m(dim, dim),
-			ffn_norm: vec![1.0; dim],
-			ffn_gate: m(ffn, dim),
-			ffn_up: m(ffn, dim),
-			ffn_down: m(dim, ffn),
-		})
-		.collect();
-	let weights =
-		Weights { token_embd: m(vocab, dim), blocks, output_norm: vec![1.0; dim], output: None };
-	let config = LlamaConfig {
-		block_count: 2,
-		embedding_length: dim,
-		feed_forward_length: ffn,
-		head_count: 4,
-		head_count_kv: 2,
-		rope_freq_base: 10_000.0,
-		rope_dimension_count: 4,
-		rms_norm_eps: 1e-5,
-		context_length: 64,
-		vocab_size: vocab,
-		tied_embeddings: true,
-	};
-	(config, weights)
+	})
 }
 
 /// A byte-level tokenizer for the tiny Model: 256 byte tokens, then an end-of-text control.
