@@ -19,7 +19,7 @@ use super::{
 use crate::{
 	chain::{inference::ServedVersion, Chain},
 	model::tokenizer::Tokenizer,
-	net::collect_capped,
+	net::{accept_loop, collect_capped},
 	openlora::{self, AdapterId, EngineHandle, Event, FinishReason},
 };
 use bytes::Bytes;
@@ -49,7 +49,7 @@ use std::{
 };
 use tokio::{
 	net::{TcpListener, TcpStream, ToSocketAddrs},
-	sync::{mpsc, Semaphore},
+	sync::mpsc,
 };
 
 /// Largest request body.
@@ -124,33 +124,12 @@ impl ApiServer {
 
 	/// Serves until `shutdown` completes.
 	pub async fn run_until(self, shutdown: impl Future<Output = ()>) {
-		let slots = Arc::new(Semaphore::new(self.state.config.max_connections.max(1)));
-		tokio::pin!(shutdown);
-		loop {
-			let permit = tokio::select! {
-				() = &mut shutdown => return,
-				permit = slots.clone().acquire_owned() => match permit {
-					Ok(permit) => permit,
-					Err(_) => return,
-				},
-			};
-			let stream = tokio::select! {
-				() = &mut shutdown => return,
-				accepted = self.listener.accept() => match accepted {
-					Ok((stream, _)) => stream,
-					Err(e) => {
-						eprintln!("openai: accept failed: {e}");
-						tokio::time::sleep(Duration::from_millis(100)).await;
-						continue;
-					},
-				},
-			};
-			let state = self.state.clone();
-			tokio::spawn(async move {
-				serve_connection(stream, state).await;
-				drop(permit);
-			});
-		}
+		let max = self.state.config.max_connections;
+		let state = self.state;
+		accept_loop(&self.listener, max, "openai", shutdown, move |stream| {
+			serve_connection(stream, state.clone())
+		})
+		.await
 	}
 }
 

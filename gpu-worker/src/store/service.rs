@@ -17,7 +17,7 @@ use super::{
 	hash::ContentHash,
 	routes::{self, Route},
 };
-use crate::net::{collect_capped, CappedBodyError};
+use crate::net::{accept_loop, collect_capped, CappedBodyError};
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::{
@@ -30,10 +30,7 @@ use hyper::{
 use hyper_util::rt::{TokioIo, TokioTimer};
 use serde_json::{json, Value};
 use std::{convert::Infallible, future::Future, io, net::SocketAddr, sync::Arc, time::Duration};
-use tokio::{
-	net::{TcpListener, TcpStream, ToSocketAddrs},
-	sync::Semaphore,
-};
+use tokio::net::{TcpListener, TcpStream, ToSocketAddrs};
 
 /// Limits of the HTTP service; the object size limit is the store's own.
 #[derive(Debug, Clone)]
@@ -101,38 +98,12 @@ impl StoreServer {
 	/// Serves until `shutdown` completes, then stops accepting connections. Connections already
 	/// accepted finish on their own tasks.
 	pub async fn run_until(self, shutdown: impl Future<Output = ()>) {
-		let slots = Arc::new(Semaphore::new(self.state.config.max_connections.max(1)));
-		tokio::pin!(shutdown);
-		loop {
-			// Take a slot before accepting: when all are in use, new clients wait in the
-			// kernel's backlog instead of costing memory here.
-			let permit = tokio::select! {
-				() = &mut shutdown => return,
-				permit = slots.clone().acquire_owned() => match permit {
-					Ok(permit) => permit,
-					// The semaphore is never closed; stop rather than spin if it were.
-					Err(_) => return,
-				},
-			};
-			let stream = tokio::select! {
-				() = &mut shutdown => return,
-				accepted = self.listener.accept() => match accepted {
-					Ok((stream, _peer)) => stream,
-					Err(e) => {
-						// Out of file descriptors and the like: back off briefly rather than
-						// spin on an error that persists until some connection closes.
-						eprintln!("store: accept failed: {e}");
-						tokio::time::sleep(Duration::from_millis(100)).await;
-						continue;
-					},
-				},
-			};
-			let state = self.state.clone();
-			tokio::spawn(async move {
-				serve_connection(stream, state).await;
-				drop(permit);
-			});
-		}
+		let max = self.state.config.max_connections;
+		let state = self.state;
+		accept_loop(&self.listener, max, "store", shutdown, move |stream| {
+			serve_connection(stream, state.clone())
+		})
+		.await
 	}
 }
 
