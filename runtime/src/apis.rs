@@ -25,7 +25,7 @@ use pallet_datanets::types::{
 };
 
 use super::{
-	genesis, tokenomics, AccountId, Aura, Balance, Balances, Block, BlockNumber, Compute, Datanets,
+	genesis, tokenomics, AccountId, Attribution, Aura, Balance, Balances, Block, BlockNumber, Compute, Datanets,
 	Executive, Grandpa, Inference, InherentDataExt, Models, Nonce, Runtime, RuntimeCall,
 	RuntimeGenesisConfig, SessionKeys, System, TransactionPayment, VERSION,
 };
@@ -352,6 +352,31 @@ impl_runtime_apis! {
 			job: pallet_compute::JobId,
 		) -> Option<pallet_inference::PendingInfer<AccountId, Balance>> {
 			Inference::api_pending_infer(job)
+		}
+	}
+
+	impl pallet_attribution::runtime_api::AttributionApi<Block, AccountId, Balance, BlockNumber>
+		for Runtime
+	{
+		fn rewards_of(who: AccountId) -> Balance {
+			Attribution::api_rewards_of(who)
+		}
+		fn contribution_record(
+			contribution: u64,
+		) -> Option<pallet_attribution::ContributionRecord<Balance, BlockNumber>> {
+			Attribution::api_contribution_record(contribution)
+		}
+		fn version_record(
+			model: pallet_models::ModelId,
+			version: pallet_models::VersionIndex,
+		) -> Option<pallet_attribution::VersionRecord<Balance>> {
+			Attribution::api_version_record(model, version)
+		}
+		fn params() -> pallet_attribution::Params {
+			Attribution::api_params()
+		}
+		fn pot() -> AccountId {
+			Attribution::pot()
 		}
 	}
 

@@ -27,8 +27,8 @@ use sp_version::RuntimeVersion;
 // `derive_impl` injects RuntimeOrigin, RuntimeCall, RuntimeEvent, RuntimeTask and PalletInfo.
 use super::{
 	tokenomics::{self, EXISTENTIAL_DEPOSIT, MICRO_OPEN, OPEN},
-	AccountId, Aura, Balance, Balances, Block, BlockNumber, Compute, Datanets, Hash, Inference,
-	Models, Nonce, PalletInfo, Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason,
+	AccountId, Attribution, Aura, Balance, Balances, Block, BlockNumber, Compute, Datanets, Hash,
+	Inference, Models, Nonce, PalletInfo, Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason,
 	RuntimeHoldReason, RuntimeOrigin, RuntimeTask, Signature, System, DAYS, HOURS, SLOT_DURATION,
 	VERSION,
 };
@@ -309,6 +309,7 @@ impl pallet_compute::traits::JobHooks<AccountId> for JobHooksByKind {
 	) -> bool {
 		match kind {
 			pallet_compute::JobKind::Train => Models::agree(kind, spec, a, b),
+			pallet_compute::JobKind::Infer => Inference::agree(kind, spec, a, b),
 			_ => a.0 == b.0,
 		}
 	}
@@ -368,10 +369,13 @@ impl pallet_models::Config for Runtime {
 }
 
 parameter_types! {
-	/// Half of each inference fee to the serving worker, half to the model's owner (until the
-	/// attribution pallet splits the owner's part with the data's contributors).
-	pub const InferenceWorkerShare: Perbill = Perbill::from_percent(50);
+	/// Replicated on-chain inference results agree when 5 of 6 top-k contributions are shared.
+	pub const InferenceAttributionAgreement: Perbill = Perbill::from_percent(80);
+	pub const AttributionPotId: frame_support::PalletId = tokenomics::ATTRIBUTION_POT_ID;
 }
+
+/// The top-k of an attribution: at most this many contributions share an answer's fee.
+pub const MAX_ATTRIBUTION: u32 = 6;
 
 /// Workers that may submit inference receipts: registered compute workers, unbonding ones
 /// included, so that a leaving worker's last receipts still land.
@@ -391,8 +395,10 @@ impl pallet_inference::Config for Runtime {
 	type Workers = ComputeWorkers;
 	type Signature = Signature;
 	type Signer = <Signature as sp_runtime::traits::Verify>::Signer;
-	type Hooks = ();
-	type WorkerShare = InferenceWorkerShare;
+	/// Attribution splits every fee.
+	type Payout = Attribution;
+	type MaxAttribution = ConstU32<MAX_ATTRIBUTION>;
+	type AttributionAgreement = InferenceAttributionAgreement;
 	/// A client's withdrawal waits an hour, so receipts for what it was served still land.
 	type WithdrawDelay = ConstU32<HOURS>;
 	type MaxReceipts = ConstU32<128>;
@@ -442,6 +448,7 @@ impl pallet_inference::traits::BenchmarkHelper<AccountId> for InferenceBenchmark
 				snapshot_root: H256::zero(),
 				adapter_hash: H256::repeat_byte(1),
 				config_hash: H256::repeat_byte(2),
+				attribution_index: H256::zero(),
 				hyper: pallet_models::LoraHyperparams {
 					rank: 8,
 					alpha: 16,
@@ -482,5 +489,52 @@ impl pallet_inference::traits::BenchmarkHelper<AccountId> for InferenceBenchmark
 			job_kinds: pallet_compute::JobKind::all_bits(),
 		};
 		let _ = Compute::register_worker(RuntimeOrigin::signed(who.clone()), stake, capabilities);
+	}
+}
+
+impl pallet_attribution::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type Currency = Balances;
+	type Datanets = Datanets;
+	type Models = Models;
+	type PalletId = AttributionPotId;
+	type Treasury = TreasuryAccount;
+	type MaxAttribution = ConstU32<MAX_ATTRIBUTION>;
+	/// Root (sudo) until on-chain governance sets the split.
+	type AdminOrigin = frame_system::EnsureRoot<AccountId>;
+	/// The pallet's estimates until the benchmark CLI generates the runtime's
+	/// (`scripts/bench-weights.sh pallet_attribution`).
+	type WeightInfo = pallet_attribution::weights::SubstrateWeight<Runtime>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = AttributionBenchmarkHelper;
+}
+
+/// A model version trained on a snapshot of `n` accepted contributions, for
+/// pallet-attribution's benchmarks.
+#[cfg(feature = "runtime-benchmarks")]
+pub struct AttributionBenchmarkHelper;
+
+#[cfg(feature = "runtime-benchmarks")]
+impl pallet_attribution::traits::BenchmarkHelper<AccountId> for AttributionBenchmarkHelper {
+	fn attributable_version(
+		owner: &AccountId,
+		n: u32,
+	) -> (pallet_models::ModelId, pallet_models::VersionIndex, alloc::vec::Vec<u64>) {
+		use pallet_datanets::traits::DatanetsInspect;
+		use pallet_inference::traits::BenchmarkHelper as _;
+		let snapshot = Datanets::benchmark_snapshot(owner, n).unwrap_or_default();
+		let datanet = Datanets::snapshot(snapshot).map(|s| s.datanet).unwrap_or_default();
+		let contributions = (0..n)
+			.filter_map(|position| {
+				pallet_datanets::AcceptedContributions::<Runtime>::get(datanet, position)
+			})
+			.collect();
+		let (model, version) = InferenceBenchmarkHelper::create_model(owner);
+		pallet_models::ModelVersions::<Runtime>::mutate(model, version, |v| {
+			if let Some(v) = v {
+				v.snapshot = snapshot;
+			}
+		});
+		(model, version, contributions)
 	}
 }

@@ -156,6 +156,7 @@ mod benches {
 		[pallet_compute, Compute]
 		[pallet_models, Models]
 		[pallet_inference, Inference]
+		[pallet_attribution, Attribution]
 	);
 }
 
@@ -216,4 +217,7 @@ mod runtime {
 
 	#[runtime::pallet_index(23)]
 	pub type Inference = pallet_inference;
+
+	#[runtime::pallet_index(24)]
+	pub type Attribution = pallet_attribution;
 }

@@ -44,6 +44,8 @@ pub const COMMUNITY_POOL_ID: PalletId = PalletId(*b"ol/cmnty");
 pub const ECOSYSTEM_POOL_ID: PalletId = PalletId(*b"ol/ecsys");
 /// Keyless treasury account; transaction fees go here.
 pub const TREASURY_ID: PalletId = PalletId(*b"ol/trsry");
+/// Keyless pot of pallet-attribution: inference fees wait there, split, until claimed.
+pub const ATTRIBUTION_POT_ID: PalletId = PalletId(*b"ol/attrb");
 
 /// The community pool's account.
 pub fn community_pool_account() -> AccountId {
@@ -58,6 +60,12 @@ pub fn ecosystem_pool_account() -> AccountId {
 /// The treasury's account.
 pub fn treasury_account() -> AccountId {
 	TREASURY_ID.into_account_truncating()
+}
+
+/// The attribution pot's account. It holds the existential deposit from genesis (taken from
+/// the ecosystem pool), so that claims never reap it.
+pub fn attribution_pot_account() -> AccountId {
+	ATTRIBUTION_POT_ID.into_account_truncating()
 }
 
 /// The five genesis allocations of OPEN.
@@ -154,7 +162,12 @@ pub fn genesis_allocation(holders: &Holders) -> Result<GenesisAllocation, Alloca
 	let mut balances = Vec::new();
 	let mut vesting = Vec::new();
 	balances.push((community_pool_account(), Bucket::Community.amount()));
-	balances.push((ecosystem_pool_account(), Bucket::Ecosystem.amount()));
+	// The attribution pot starts with its existential deposit, out of the ecosystem pool.
+	balances.push((
+		ecosystem_pool_account(),
+		Bucket::Ecosystem.amount().checked_sub(EXISTENTIAL_DEPOSIT).ok_or(AllocationError::Overflow)?,
+	));
+	balances.push((attribution_pot_account(), EXISTENTIAL_DEPOSIT));
 	for (bucket, accounts) in [
 		(Bucket::Investors, &holders.investors),
 		(Bucket::Team, &holders.team),

@@ -2,9 +2,11 @@
 // `gpu-worker serve` trains a small LoRA adapter of the real SmolLM2-135M on a Datanet snapshot,
 // then serves it through its OpenAI-compatible API: the model's owner sets a price, a client
 // deposits OPEN and signs requests (checked against the chain's own signing payload); the worker
-// refuses unsigned, forged and replayed requests, answers the good ones with receipts, and
-// settles them on-chain, where the client's deposit pays the worker and the owner. Skipped (with
-// the reason) when the model file is absent.
+// refuses unsigned, forged and replayed requests, answers the good ones with receipts and their
+// Proof of Attribution, and settles them on-chain, where pallet-attribution splits each fee
+// between the owner, the attributed contributors, the worker and the treasury. Each of the six
+// contributions (one fact each) comes from its own contributor, and the contributor whose fact is
+// asked about earns the largest share. Skipped (with the reason) when the model file is absent.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -20,6 +22,9 @@ import { paidRequest, signingPayload, sseChunks } from './inference.mjs';
 
 const OPEN = 10n ** 18n;
 const PRICE = OPEN / 1000n; // per 1,000 tokens
+const CONTRIBUTORS = [0, 1, 2, 3, 4, 5].map((i) => `//Contributor${i}`);
+/** The default split (pallet-attribution's `Params::default`): 20 % to the owner. */
+const ownerPart = (fee) => fee / 5n;
 const MODEL_FILE = 'SmolLM2-135M-Instruct.Q4_1.gguf';
 const modelPath = process.env.OPENLEDGER_SMOLLM2
   ?? join(process.env.OPENLEDGER_MODELS ?? join(homedir(), '.cache/openledger/models'), MODEL_FILE);
@@ -48,7 +53,7 @@ before(async () => {
   store = await startStore();
   node = await startDevNode();
   ({ api } = await connect(node.url));
-  const fund = ['//Server', '//Owner', '//Client'].map((uri) =>
+  const fund = ['//Server', '//Owner', '//Client', ...CONTRIBUTORS].map((uri) =>
     api.tx.balances.transferKeepAlive(keyring.addFromUri(uri).address, 5_000n * OPEN));
   await submitOk(api, api.tx.utility.batchAll(fund), alice);
   adaptersDir = mkdtempSync(join(tmpdir(), 'openledger-adapters-'));
@@ -70,6 +75,11 @@ after(async () => {
   if (adaptersDir) rmSync(adaptersDir, { recursive: true, force: true });
 });
 
+/** Each harbour's fact, contributed by `CONTRIBUTORS[i]`. */
+const fact = (i) => `Harbour ${i} opens its gates at ${i + 6} o'clock for the fishing boats.`;
+/** Contribution ids by harbour, set by `trainModel`. */
+let contributionOf = [];
+
 /** Trains a two-step adapter for //Owner and returns its model id (version 1). */
 async function trainModel() {
   const alice = keyring.addFromUri('//Alice');
@@ -77,16 +87,17 @@ async function trainModel() {
   const created = await submitOk(api, api.tx.datanets.createDatanet('harbours', 'harbour notes', ['notes'], 'CC0',
     { maxBytes: 4096, mediaTypes: ['text/plain'] }, 'Public'), alice);
   const datanet = eventData(created.events, 'datanets', 'DatanetCreated').datanet.toNumber();
-  const calls = [];
+  const ids = [];
   for (let i = 0; i < 6; i += 1) {
-    const bytes = new TextEncoder().encode(`Harbour ${i} opens its gates at ${i + 6} o'clock for the fishing boats.`);
+    const bytes = new TextEncoder().encode(fact(i));
     const hash = blake2AsHex(bytes, 256);
     const res = await fetch(`${store.url}/content`, { method: 'POST', body: bytes });
     assert.ok(res.status === 200 || res.status === 201, `store put: ${res.status}`);
-    calls.push(api.tx.datanets.contribute(datanet, hash, bytes.length, 'text/plain', `${store.url}/content/${hash}`, ''));
+    const contributed = await submitOk(api, api.tx.datanets.contribute(datanet, hash, bytes.length, 'text/plain', `${store.url}/content/${hash}`, ''),
+      keyring.addFromUri(CONTRIBUTORS[i]));
+    ids.push(eventData(contributed.events, 'datanets', 'ContributionSubmitted').contribution.toNumber());
   }
-  const contributed = await submitOk(api, api.tx.utility.batchAll(calls), keyring.addFromUri('//Dave'));
-  const ids = contributed.events.filter(({ event }) => event.method === 'ContributionSubmitted').map(({ event }) => event.data.contribution.toNumber());
+  contributionOf = ids;
   await submitOk(api, api.tx.utility.batchAll(ids.map((id) => api.tx.datanets.curate(id, 'Accept'))), alice);
   const snapshot = eventData((await submitOk(api, api.tx.datanets.snapshot(datanet), alice)).events, 'datanets', 'SnapshotCreated').snapshot.toNumber();
   const contentHash = blake2AsHex(readFileSync(modelPath), 256);
@@ -144,7 +155,7 @@ test('paid completions are signed, refused when bad, answered with receipts and 
   const greedy = await paidRequest({ ...common, body, nonce: 1, maxFee: 2n * OPEN });
   assert.equal(greedy.status, 402);
 
-  const ownerBefore = (await api.query.system.account(owner.address)).data.free.toBigInt();
+  const ownerBefore = (await api.call.attributionApi.rewardsOf(owner.address)).toBigInt();
   const first = await paidRequest({ ...common, body, nonce: 1, maxFee });
   assert.equal(first.status, 200, JSON.stringify(first.json));
   const content = first.json.choices[0].message.content;
@@ -167,18 +178,71 @@ test('paid completions are signed, refused when bad, answered with receipts and 
   assert.equal(chunks.map((c) => c.choices[0].delta.content ?? '').join(''), content);
   assert.equal(chunks.at(-1).openledger.receipt.nonce, 2);
 
-  // The worker's batched receipts settle: the deposit pays both fees, the owner gets its half.
+  // The answer carries its attribution: contributions of the trained snapshot, weights summing
+  // to the whole (parts per billion).
+  const attribution = first.json.openledger.attribution;
+  assert.ok(Array.isArray(attribution) && attribution.length > 0 && attribution.length <= 6, JSON.stringify(attribution));
+  assert.equal(attribution.reduce((sum, e) => sum + e.weight, 0), 1_000_000_000);
+  for (const { contribution } of attribution) assert.ok(contributionOf.includes(contribution), `#${contribution}`);
+
+  // The worker's batched receipts settle: the deposit pays both fees, the owner is credited its
+  // part of each.
   await pollUntil('both receipts settled', async () =>
     (await api.call.inferenceApi.nonceOf(client.address, server.address)).toNumber() === 2, { timeoutMs: 60_000, intervalMs: 500 });
   const fees = fee + BigInt(chunks.at(-1).openledger.receipt.fee);
   const deposit = await api.call.inferenceApi.depositOf(client.address);
   assert.equal(deposit.held.toBigInt(), OPEN - fees);
-  const ownerGain = (await api.query.system.account(owner.address)).data.free.toBigInt() - ownerBefore;
-  const toWorker = (BigInt(fee) / 2n) + (BigInt(chunks.at(-1).openledger.receipt.fee) / 2n);
-  assert.equal(ownerGain, fees - toWorker);
+  const ownerGain = (await api.call.attributionApi.rewardsOf(owner.address)).toBigInt() - ownerBefore;
+  assert.equal(ownerGain, ownerPart(fee) + ownerPart(BigInt(chunks.at(-1).openledger.receipt.fee)));
+  // Claimed, the credit becomes the owner's free balance.
+  const freeBefore = (await api.query.system.account(owner.address)).data.free.toBigInt();
+  const owed = (await api.call.attributionApi.rewardsOf(owner.address)).toBigInt();
+  const claim = await submitOk(api, api.tx.attribution.claim(owner.address), client);
+  assert.equal(eventData(claim.events, 'attribution', 'Claimed').amount.toBigInt(), owed);
+  assert.equal((await api.query.system.account(owner.address)).data.free.toBigInt(), freeBefore + owed);
 });
 
-test('an on-chain infer job is answered by the worker and paid to the owner, as the API answers', { skip: !haveModel && 'no model file' }, async () => {
+test('the contributor whose fact is asked about earns the largest share of the fee', { skip: !haveModel && 'no model file' }, async () => {
+  const model = await trainedModel();
+  const owner = keyring.addFromUri('//Owner');
+  const client = keyring.addFromUri('//Client');
+  const server = keyring.addFromUri('//Server');
+  await submitOk(api, api.tx.inference.setPrice(model, PRICE), owner);
+  const deposit = await api.call.inferenceApi.depositOf(client.address);
+  if (deposit.held.toBigInt() < OPEN / 10n) await submitOk(api, api.tx.inference.deposit(OPEN), client);
+  const asked = 3;
+  const splits = [];
+  const unsubscribe = await api.query.system.events((records) => {
+    for (const { event } of records) if (event.section === 'attribution' && event.method === 'FeeDistributed') splits.push(event.data);
+  });
+  try {
+    const nonce = (await api.call.inferenceApi.nonceOf(client.address, server.address)).toNumber() + 1;
+    const body = { model: `${model}:1`, prompt: `Harbour ${asked} opens its gates at`, max_tokens: 8, temperature: 0 };
+    const answer = await paidRequest({
+      url: openaiUrl, path: '/v1/completions', body, pair: client, genesis: api.genesisHash,
+      worker: server.publicKey, model, version: 1, nonce, maxFee: OPEN / 10n,
+    });
+    assert.equal(answer.status, 200, JSON.stringify(answer.json));
+    const attribution = answer.json.openledger.attribution;
+    assert.equal(attribution[0].contribution, contributionOf[asked], JSON.stringify({ attribution, contributionOf, text: answer.json.choices[0].text }));
+
+    await pollUntil('the receipt settled', async () =>
+      (await api.call.inferenceApi.nonceOf(client.address, server.address)).toNumber() >= nonce, { timeoutMs: 60_000, intervalMs: 500 });
+    const split = await pollUntil('its split', async () => splits.find((s) => s.fee.toBigInt() === BigInt(answer.json.openledger.receipt.fee)), { timeoutMs: 30_000, intervalMs: 250 });
+    const earned = new Map(split.contributions.map(([c, account, amount]) => [c.toNumber(), { account: account.toString(), amount: amount.toBigInt() }]));
+    const top = earned.get(contributionOf[asked]);
+    assert.ok(top, `contribution ${contributionOf[asked]} earned nothing: ${split.toString()}`);
+    assert.equal(top.account, keyring.addFromUri(CONTRIBUTORS[asked]).address);
+    for (const [c, { amount }] of earned) if (c !== contributionOf[asked]) assert.ok(amount < top.amount, `#${c} earned ${amount} >= ${top.amount}`);
+    // The chain keeps the contribution's history.
+    const record = await api.call.attributionApi.contributionRecord(contributionOf[asked]);
+    assert.ok(record.isSome && record.unwrap().earned.toBigInt() >= top.amount);
+  } finally {
+    unsubscribe();
+  }
+});
+
+test('an on-chain infer job is answered by the worker and its fee split, as the API answers', { skip: !haveModel && 'no model file' }, async () => {
   const modelId = await trainedModel();
   const owner = keyring.addFromUri('//Owner');
   const client = keyring.addFromUri('//Client');
@@ -194,7 +258,7 @@ test('an on-chain infer job is answered by the worker and paid to the owner, as 
     const requested = await submitOk(api, api.tx.inference.requestInference(modelId, 1, prompt, 6, OPEN / 10n, 1, 50), client);
     const { job, held } = eventData(requested.events, 'inference', 'InferenceRequested');
     assert.ok(held.toBigInt() > 0n);
-    const ownerBefore = (await api.query.system.account(owner.address)).data.free.toBigInt();
+    const ownerBefore = (await api.call.attributionApi.rewardsOf(owner.address)).toBigInt();
     const done = await pollUntil(`infer job ${job}`, async () =>
       seen.find((e) => ['InferenceCompleted', 'InferenceFailed', 'InferenceResultInvalid'].includes(e.method) && e.data.job.eq(job)),
     { timeoutMs: 120_000, intervalMs: 500 });
@@ -204,8 +268,8 @@ test('an on-chain infer job is answered by the worker and paid to the owner, as 
     const tokens = done.data.promptTokens.toBigInt() + done.data.completionTokens.toBigInt();
     const fee = (PRICE * tokens + 999n) / 1000n;
     assert.equal(done.data.fee.toBigInt(), fee);
-    const ownerGain = (await api.query.system.account(owner.address)).data.free.toBigInt() - ownerBefore;
-    assert.equal(ownerGain, fee, 'the owner is paid the token fee; the rest of the hold goes back');
+    const ownerGain = (await api.call.attributionApi.rewardsOf(owner.address)).toBigInt() - ownerBefore;
+    assert.equal(ownerGain, ownerPart(fee), 'the owner is credited its part of the token fee; the rest of the hold goes back');
 
     // The paid API gives the same greedy answer to the same prompt.
     const server = keyring.addFromUri('//Server');

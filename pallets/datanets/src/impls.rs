@@ -604,6 +604,18 @@ impl<T: Config> DatanetsInspect<T::AccountId, BalanceOf<T>> for Pallet<T> {
 		c.datanet == s.datanet && c.accepted_position().is_some_and(|position| position < s.count)
 	}
 
+	fn attributable(
+		contribution: ContributionId,
+		snapshot: &SnapshotSummary,
+	) -> Option<T::AccountId> {
+		Contributions::<T>::get(contribution)
+			.filter(|c| {
+				c.datanet == snapshot.datanet &&
+					c.accepted_position().is_some_and(|position| position < snapshot.count)
+			})
+			.map(|c| c.contributor)
+	}
+
 	#[cfg(feature = "runtime-benchmarks")]
 	fn benchmark_snapshot(
 		owner: &T::AccountId,

@@ -58,6 +58,13 @@ pub trait DatanetsInspect<AccountId, Balance> {
 	/// Whether the snapshot covers the contribution.
 	fn is_in_snapshot(contribution: ContributionId, snapshot: SnapshotId) -> bool;
 
+	/// The contributor of `contribution` if it may earn from a model trained on `snapshot`
+	/// (as [`Self::snapshot`] returned it): it was accepted into the snapshot's Datanet at a
+	/// position the snapshot covers. Rejected, withdrawn, pending and later contributions earn
+	/// nothing. One storage read.
+	fn attributable(contribution: ContributionId, snapshot: &SnapshotSummary)
+		-> Option<AccountId>;
+
 	/// Builds a snapshot of `accepted` contributions, all owned by `owner`'s Datanet, for other
 	/// pallets' benchmarks. Funds the accounts it needs.
 	#[cfg(feature = "runtime-benchmarks")]

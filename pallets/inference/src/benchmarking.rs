@@ -36,6 +36,17 @@ const KEY_TYPE: KeyTypeId = KeyTypeId(*b"infr");
 /// Tokens each benchmark receipt counts (prompt and completion alike).
 const TOKENS: u32 = 1_000;
 
+/// `MaxAttribution` entries sharing the whole, for contributions that need not exist.
+fn full_attribution<T: Config>() -> Vec<AttributionEntry> {
+	let n = T::MaxAttribution::get();
+	(0..n)
+		.map(|i| AttributionEntry {
+			contribution: u64::from(i),
+			weight: sp_runtime::Perbill::from_rational(1, n.max(1)),
+		})
+		.collect()
+}
+
 fn assert_last_event<T: Config>(event: Event<T>) {
 	let event: <T as Config>::RuntimeEvent = event.into();
 	frame_system::Pallet::<T>::assert_last_event(event.into());
@@ -201,7 +212,9 @@ mod benchmarks {
 		Ok(())
 	}
 
-	/// `n` receipts that all settle, from `n` different clients, each signed with sr25519.
+	/// `n` receipts that all settle, from `n` different clients, each signed with sr25519 and
+	/// carrying `MaxAttribution` entries (the payout's own work is charged on top, by
+	/// `Payout::max_weight`).
 	#[benchmark]
 	fn submit_receipts(n: Linear<1, { T::MaxReceipts::get() }>) -> Result<(), BenchmarkError> {
 		let worker = funded::<T>("worker", 0);
@@ -238,6 +251,9 @@ mod benchmarks {
 				prompt_tokens: TOKENS,
 				completion_tokens: TOKENS,
 				signature: signature.into(),
+				attribution: full_attribution::<T>().try_into().map_err(|_| {
+					BenchmarkError::Stop("the attribution is over MaxAttribution")
+				})?,
 			});
 			clients.push(client);
 		}
@@ -287,9 +303,13 @@ mod benchmarks {
 	fn on_completed() -> Result<(), BenchmarkError> {
 		let (requester, job, model, version) = pending_infer::<T>()?;
 		let completion = "é".repeat(COMPLETION_LEN / 2).into_bytes();
-		let payload =
-			InferResult { completion: completion.clone(), prompt_tokens: 1, completion_tokens: 1 }
-				.encode();
+		let payload = InferResult {
+			completion: completion.clone(),
+			prompt_tokens: 1,
+			completion_tokens: 1,
+			attribution: full_attribution::<T>(),
+		}
+		.encode();
 		let outcome = H256(sp_io::hashing::blake2_256(&payload));
 		let workers: Vec<T::AccountId> = (0..16).map(|i| account("worker", i, SEED)).collect();
 

@@ -24,11 +24,11 @@ use pallet_models::traits::Inspect as ModelsInspect;
 use sp_core::H256;
 use sp_runtime::{
 	traits::{CheckedAdd, CheckedDiv, CheckedMul, CheckedSub, One, Saturating, Verify, Zero},
-	ArithmeticError, DispatchError, DispatchResult,
+	ArithmeticError, DispatchError, DispatchResult, Perbill,
 };
 
 use crate::{
-	traits::InferenceHooks, BalanceOf, Config, DepositInfoOf, Deposits, Error, Event, HoldReason,
+	traits::Payout, AttributionEntry, BalanceOf, Config, DepositInfoOf, Deposits, Error, Event, HoldReason,
 	InferResult, InferSpec, JobId, ModelId, Nonces, Pallet, PendingInfer, PendingInferOf,
 	PendingInfers, Prices, ReceiptOf, RejectReason, VersionIndex, WeightInfo, Withdrawal,
 	TOKENS_PER_PRICE,
@@ -187,10 +187,10 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// What `submit_receipts` is charged for `n` receipts up front: the benchmarked batch and
-	/// the most the hook may use per receipt.
+	/// the most the payout may use per receipt.
 	pub fn submit_receipts_weight(n: u32) -> Weight {
 		T::WeightInfo::submit_receipts(n)
-			.saturating_add(T::Hooks::max_weight().saturating_mul(u64::from(n)))
+			.saturating_add(T::Payout::max_weight(1).saturating_mul(u64::from(n)))
 	}
 
 	/// Settles what it can of a batch `worker` submitted; returns the weight used.
@@ -206,20 +206,10 @@ impl<T: Config> Pallet<T> {
 		for (index, receipt) in (0u32..).zip(receipts) {
 			let settled = Self::check_receipt(&worker, &genesis, &receipt).and_then(|fee| {
 				with_storage_layer(|| Self::settle(&worker, &receipt, fee))
-					.map(|()| fee)
 					.map_err(|_| RejectReason::PaymentFailed)
 			});
 			match settled {
-				Ok(fee) => {
-					let hook = T::Hooks::on_paid(
-						receipt.model,
-						receipt.version,
-						&receipt.client,
-						&worker,
-						fee,
-					);
-					used = used.saturating_add(hook.min(T::Hooks::max_weight()));
-				}
+				Ok(payout) => used = used.saturating_add(payout.min(T::Payout::max_weight(1))),
 				Err(reason) => Self::deposit_event(Event::ReceiptRejected { index, reason }),
 			}
 		}
@@ -252,6 +242,10 @@ impl<T: Config> Pallet<T> {
 			Deposits::<T>::get(&receipt.client).is_some_and(|d| d.held >= fee),
 			RejectReason::InsufficientDeposit
 		);
+		ensure!(
+			crate::attribution_well_formed(&receipt.attribution),
+			RejectReason::BadAttribution
+		);
 		let payload = crate::signing_payload(
 			genesis,
 			worker,
@@ -268,9 +262,14 @@ impl<T: Config> Pallet<T> {
 		Ok(fee)
 	}
 
-	/// Pays `fee` for a checked receipt out of the client's deposit and records its nonce. Run
-	/// in a storage layer: if a transfer fails, nothing of the receipt stays.
-	fn settle(worker: &T::AccountId, receipt: &ReceiptOf<T>, fee: BalanceOf<T>) -> DispatchResult {
+	/// Pays `fee` for a checked receipt out of the client's deposit and records its nonce;
+	/// returns the weight the payout used. Run in a storage layer: if a transfer fails, nothing
+	/// of the receipt stays.
+	fn settle(
+		worker: &T::AccountId,
+		receipt: &ReceiptOf<T>,
+		fee: BalanceOf<T>,
+	) -> Result<Weight, DispatchError> {
 		let client = &receipt.client;
 		let mut info: DepositInfoOf<T> = Deposits::<T>::get(client).ok_or(Error::<T>::NoDeposit)?;
 		info.held = info.held.checked_sub(&fee).ok_or(ArithmeticError::Underflow)?;
@@ -278,7 +277,15 @@ impl<T: Config> Pallet<T> {
 		if let Some(withdrawal) = info.withdrawal.as_mut() {
 			withdrawal.amount = withdrawal.amount.min(info.held);
 		}
-		Self::pay(client, worker, receipt.model, receipt.version, fee)?;
+		let payout = Self::pay(
+			&HoldReason::InferenceDeposit,
+			client,
+			core::slice::from_ref(worker),
+			receipt.model,
+			receipt.version,
+			fee,
+			&receipt.attribution,
+		)?;
 		Self::store_deposit(client, info);
 		Nonces::<T>::insert(client, worker, receipt.nonce);
 		Self::deposit_event(Event::ReceiptSettled {
@@ -290,39 +297,32 @@ impl<T: Config> Pallet<T> {
 			fee,
 			nonce: receipt.nonce,
 		});
-		Ok(())
+		Ok(payout)
 	}
 
-	/// The fee split: moves `fee`, held from `client`, [`Config::WorkerShare`] (rounded down)
-	/// to `worker` and the rest to the model's owner. The one place the split is decided; the
-	/// attribution pallet's split replaces it.
-	///
-	/// Emits `FeePaid`.
+	/// Moves `fee`, held from `payer` under `reason`, into the payout pot and has
+	/// [`Config::Payout`] split it; returns the weight the payout used. The caller runs it in a
+	/// storage layer, so a failure undoes the move.
+	#[allow(clippy::too_many_arguments)]
 	fn pay(
-		client: &T::AccountId,
-		worker: &T::AccountId,
+		reason: &HoldReason,
+		payer: &T::AccountId,
+		workers: &[T::AccountId],
 		model: ModelId,
-		_version: VersionIndex,
+		version: VersionIndex,
 		fee: BalanceOf<T>,
-	) -> DispatchResult {
-		let owner = T::Models::model_owner(model).ok_or(Error::<T>::UnknownModel)?;
-		let to_worker = T::WorkerShare::get().mul_floor(fee);
-		let to_owner = fee.saturating_sub(to_worker);
-		for (who, amount) in [(worker, to_worker), (&owner, to_owner)] {
-			if !amount.is_zero() {
-				T::Currency::transfer_on_hold(
-					&HoldReason::InferenceDeposit.into(),
-					client,
-					who,
-					amount,
-					Precision::Exact,
-					Restriction::Free,
-					Fortitude::Force,
-				)?;
-			}
-		}
-		Self::deposit_event(Event::FeePaid { worker: worker.clone(), to_worker, owner, to_owner });
-		Ok(())
+		attribution: &[AttributionEntry],
+	) -> Result<Weight, DispatchError> {
+		T::Currency::transfer_on_hold(
+			&(*reason).into(),
+			payer,
+			&T::Payout::pot(),
+			fee,
+			Precision::Exact,
+			Restriction::Free,
+			Fortitude::Force,
+		)?;
+		T::Payout::distribute(model, version, workers, fee, attribution)
 	}
 }
 
@@ -406,20 +406,50 @@ impl<T: Config> Pallet<T> {
 			T::Currency::release(&HoldReason::InferJob.into(), who, amount, Precision::BestEffort);
 	}
 
-	/// Settles a completed job's hold from its agreed result: the token fee to the model's
-	/// owner and the rest back to the requester, or all back if the result is invalid.
+	/// A result payload as this pallet accepts it: it decodes, its completion is UTF-8 and its
+	/// attribution has at most `MaxAttribution` well-formed entries.
+	pub fn decode_infer_result(payload: &[u8]) -> Option<InferResult> {
+		InferResult::decode_all(&mut &payload[..]).ok().filter(|result| {
+			core::str::from_utf8(&result.completion).is_ok() &&
+				result.attribution.len() <= T::MaxAttribution::get() as usize &&
+				crate::attribution_well_formed(&result.attribution)
+		})
+	}
+
+	/// Whether two results of one on-chain inference agree: equal completions and token
+	/// counts, and top-k sets overlapping by at least `AttributionAgreement` of the larger.
+	pub fn infer_results_agree(a: &InferResult, b: &InferResult) -> bool {
+		if a.completion != b.completion ||
+			a.prompt_tokens != b.prompt_tokens ||
+			a.completion_tokens != b.completion_tokens
+		{
+			return false;
+		}
+		let larger = a.attribution.len().max(b.attribution.len());
+		let shared = a
+			.attribution
+			.iter()
+			.filter(|x| b.attribution.iter().any(|y| y.contribution == x.contribution))
+			.count();
+		// `shared / larger >= agreement`, in integers: `shared * 1e9 >= agreement * larger`.
+		let need = u64::from(T::AttributionAgreement::get().deconstruct())
+			.saturating_mul(larger as u64);
+		(shared as u64).saturating_mul(u64::from(Perbill::one().deconstruct())) >= need
+	}
+
+	/// Settles a completed job's hold from its agreed result: the token fee through the payout
+	/// and the rest back to the requester, or all back if the result is invalid.
 	fn settle_infer(
 		job: JobId,
 		pending: PendingInferOf<T>,
 		outcome: H256,
 		payload: &[u8],
-		workers: u32,
+		workers: &[T::AccountId],
 	) {
 		let requester = &pending.requester;
 		let result = (H256(sp_io::hashing::blake2_256(payload)) == outcome)
-			.then(|| InferResult::decode_all(&mut &payload[..]).ok())
-			.flatten()
-			.filter(|result| core::str::from_utf8(&result.completion).is_ok());
+			.then(|| Self::decode_infer_result(payload))
+			.flatten();
 		let Some(result) = result else {
 			Self::release_infer(requester, pending.held);
 			Self::deposit_event(Event::InferenceResultInvalid { job });
@@ -431,22 +461,23 @@ impl<T: Config> Pallet<T> {
 		let fee = Self::token_cost(pending.price_per_1k_tokens, tokens)
 			.unwrap_or(pending.held)
 			.min(pending.held);
-		// The model's owner may be gone, or the transfer refused (a fee below the existential
-		// deposit to an account that does not exist): then nobody is paid.
-		let paid = match T::Models::model_owner(pending.model) {
-			Some(owner) if !fee.is_zero() => with_storage_layer(|| {
-				T::Currency::transfer_on_hold(
-					&HoldReason::InferJob.into(),
+		// The payout may refuse (a share below the existential deposit to an account that does
+		// not exist): then nobody is paid.
+		let paid = if fee.is_zero() {
+			Zero::zero()
+		} else {
+			with_storage_layer(|| {
+				Self::pay(
+					&HoldReason::InferJob,
 					requester,
-					&owner,
+					workers,
+					pending.model,
+					pending.version,
 					fee,
-					Precision::Exact,
-					Restriction::Free,
-					Fortitude::Force,
+					&result.attribution,
 				)
 			})
-			.map_or(Zero::zero(), |_| fee),
-			_ => Zero::zero(),
+			.map_or(Zero::zero(), |_| fee)
 		};
 		Self::release_infer(requester, pending.held.saturating_sub(paid));
 		Self::deposit_event(Event::InferenceCompleted {
@@ -457,14 +488,13 @@ impl<T: Config> Pallet<T> {
 			prompt_tokens: result.prompt_tokens,
 			completion_tokens: result.completion_tokens,
 			fee: paid,
-			workers,
+			workers: u32::try_from(workers.len()).unwrap_or(u32::MAX),
 		});
 	}
 }
 
 /// Compute tells this pallet how its inference jobs ended. Other kinds, and `Infer` jobs it did
-/// not create, are ignored. Results agree bit for bit (the default): greedy decoding is
-/// deterministic.
+/// not create, are ignored.
 impl<T: Config> JobHooks<T::AccountId> for Pallet<T> {
 	fn on_completed(
 		job: JobId,
@@ -481,9 +511,8 @@ impl<T: Config> JobHooks<T::AccountId> for Pallet<T> {
 		let Some(pending) = PendingInfers::<T>::take(job) else {
 			return T::DbWeight::get().reads(1);
 		};
-		let workers = u32::try_from(workers.len()).unwrap_or(u32::MAX);
 		Self::settle_infer(job, pending, outcome, payload, workers);
-		T::WeightInfo::on_completed()
+		T::WeightInfo::on_completed().saturating_add(T::Payout::max_weight(u32::MAX))
 	}
 
 	fn on_failed(job: JobId, _requester: &T::AccountId, kind: JobKind, _spec: &[u8]) -> Weight {
@@ -499,6 +528,25 @@ impl<T: Config> JobHooks<T::AccountId> for Pallet<T> {
 	}
 
 	fn max_weight() -> Weight {
-		T::WeightInfo::on_completed().max(T::WeightInfo::on_failed())
+		T::WeightInfo::on_completed()
+			.saturating_add(T::Payout::max_weight(u32::MAX))
+			.max(T::WeightInfo::on_failed())
+	}
+
+	/// Infer results agree by [`Pallet::infer_results_agree`]; a payload that does not hash to
+	/// its claimed hash or does not decode agrees with nothing. Other kinds agree by hash.
+	fn agree(kind: JobKind, _spec: &[u8], a: (H256, &[u8]), b: (H256, &[u8])) -> bool {
+		if kind != JobKind::Infer {
+			return a.0 == b.0;
+		}
+		let decode = |(hash, payload): (H256, &[u8])| {
+			(H256(sp_io::hashing::blake2_256(payload)) == hash)
+				.then(|| Self::decode_infer_result(payload))
+				.flatten()
+		};
+		match (decode(a), decode(b)) {
+			(Some(a), Some(b)) => Self::infer_results_agree(&a, &b),
+			_ => false,
+		}
 	}
 }

@@ -2,8 +2,9 @@
 //!
 //! Paid off-chain inference: clients keep OPEN on deposit and sign each request; the worker that
 //! serves them collects the signed requests and submits them in batches as receipts; the chain
-//! checks every receipt and pays its fee out of the client's deposit, split between the worker
-//! and the model's owner.
+//! checks every receipt and pays its fee out of the client's deposit, split by
+//! [`Config::Payout`] (the attribution pallet) between the model's owner, the contributors whose
+//! data shaped the answer, the worker and the treasury.
 //!
 //! ## Flow
 //!
@@ -20,11 +21,11 @@
 //!    order, cheapest check first: the receipt counts tokens, the version exists, the model has a
 //!    price, the nonce is above the last one settled for this client and worker, the fee
 //!    `min(max_fee, ceil(price * (prompt_tokens + completion_tokens) / 1000))` is not zero and
-//!    the deposit covers it, and the client's signature is good (the first failed check is the
-//!    [`RejectReason`]). A good receipt is settled
-//!    (`ReceiptSettled`): the fee moves out of the held deposit, [`Config::WorkerShare`] of it
-//!    to the worker and the rest to the model's owner, the nonce is recorded and
-//!    [`Config::Hooks`] is told. A bad one is skipped (`ReceiptRejected` with a
+//!    the deposit covers it, the attribution is well formed ([`attribution_well_formed`]) and
+//!    the client's signature is good (the first failed check is the [`RejectReason`]). A good
+//!    receipt is settled (`ReceiptSettled`): the fee moves out of the held deposit into
+//!    [`Config::Payout`]'s pot, which splits it by the receipt's attribution, and the nonce is
+//!    recorded. A bad one is skipped (`ReceiptRejected` with a
 //!    [`RejectReason`]) and changes nothing; the rest of the batch still settles. Only a caller
 //!    that is not a worker or an empty batch fails the whole call.
 //! 5. A client [`request_withdrawal`](Pallet::request_withdrawal)s part or all of its deposit
@@ -43,12 +44,16 @@
 //!    and a `JobKind::Infer` job with the [`InferSpec`] is created through [`Config::Jobs`]:
 //!    compute escrows the client's `fee` for the workers, draws `replication` of them and
 //!    sets the deadline. The job is recorded in [`PendingInfers`].
-//! 2. Workers run the spec (greedy decoding, so honest workers agree bit for bit) and submit an
-//!    [`InferResult`] as their payload; compute settles the job by majority and tells this
-//!    pallet through its [`pallet_compute::traits::JobHooks`].
-//! 3. On completion the payload must decode, hash to the agreed outcome and hold UTF-8 text; the
-//!    token fee `min(held, ceil(price * (prompt_tokens + completion_tokens) / 1000))` moves to
-//!    the model's owner and the rest of the hold is released (`InferenceCompleted`, which
+//! 2. Workers run the spec (greedy decoding) and submit an [`InferResult`] with its attribution
+//!    as their payload; two results agree when their completions and token counts are equal and
+//!    their attributions' top-k sets overlap by [`Config::AttributionAgreement`]. Compute
+//!    settles the job by the most agreed-with result and tells this pallet through its
+//!    [`pallet_compute::traits::JobHooks`].
+//! 3. On completion the payload must decode, hash to the agreed outcome, hold UTF-8 text and a
+//!    well-formed attribution; the token fee
+//!    `min(held, ceil(price * (prompt_tokens + completion_tokens) / 1000))` is paid out through
+//!    [`Config::Payout`] (the agreeing workers share the worker part) and the rest of the hold
+//!    is released (`InferenceCompleted`, which
 //!    carries the completion). An invalid payload, a failed job or a model that no longer has
 //!    an owner releases the whole hold.
 //!
@@ -70,8 +75,7 @@
 //!   from the price and the longest answer they asked for.
 //! - [`Nonces`] keeps one entry per (client, worker) pair that ever settled a receipt; each was
 //!   paid for by a fee.
-//! - The split lives in one function (`Pallet::pay`), which the attribution pallet's fee split
-//!   will replace.
+//! - The split is not this pallet's: [`Config::Payout`] decides it.
 //! - Money only moves: fees are transfers out of holds, so total issuance never changes.
 
 #![cfg_attr(not(feature = "std"), no_std)]
@@ -102,7 +106,7 @@ pub mod weights;
 #[frame_support::pallet]
 pub mod pallet {
 	use super::*;
-	use crate::traits::InferenceHooks;
+	use crate::traits::Payout;
 	use alloc::vec::Vec;
 	use frame_support::{
 		pallet_prelude::*,
@@ -159,12 +163,18 @@ pub mod pallet {
 		/// What signs: its account id is the client's (`MultiSigner` in the runtime).
 		type Signer: IdentifyAccount<AccountId = Self::AccountId>;
 
-		/// Told about every settled receipt (the attribution pallet, later).
-		type Hooks: InferenceHooks<Self::AccountId, BalanceOf<Self>>;
+		/// Splits every settled fee (the attribution pallet).
+		type Payout: Payout<Self::AccountId, BalanceOf<Self>>;
 
-		/// The serving worker's share of each fee; the model's owner gets the rest.
+		/// Most attribution entries a receipt or an on-chain inference result carries.
 		#[pallet::constant]
-		type WorkerShare: Get<Perbill>;
+		type MaxAttribution: Get<u32>;
+
+		/// How much two replicated on-chain inference results' attributions must overlap to
+		/// agree: the share of the larger top-k set found in the other. Their completions and
+		/// token counts must be equal.
+		#[pallet::constant]
+		type AttributionAgreement: Get<Perbill>;
 
 		/// Blocks between asking for a withdrawal and being able to withdraw it.
 		#[pallet::constant]
@@ -246,8 +256,8 @@ pub mod pallet {
 		PriceSet { model: ModelId, price_per_1k_tokens: BalanceOf<T> },
 		/// A model's owner took its price off: it is no longer served paid.
 		PriceCleared { model: ModelId },
-		/// A receipt was settled: `fee` left the client's deposit (see `FeePaid` for where it
-		/// went) and `nonce` is the last one of this client with this worker.
+		/// A receipt was settled: `fee` left the client's deposit (split by `Config::Payout`)
+		/// and `nonce` is the last one of this client with this worker.
 		ReceiptSettled {
 			client: T::AccountId,
 			worker: T::AccountId,
@@ -256,14 +266,6 @@ pub mod pallet {
 			request_hash: H256,
 			fee: BalanceOf<T>,
 			nonce: u64,
-		},
-		/// How a settled receipt's fee was split: `to_worker` to the worker, `to_owner` to the
-		/// model's owner.
-		FeePaid {
-			worker: T::AccountId,
-			to_worker: BalanceOf<T>,
-			owner: T::AccountId,
-			to_owner: BalanceOf<T>,
 		},
 		/// The receipt at `index` (from 0) of a batch was skipped; nothing of it changed.
 		ReceiptRejected { index: u32, reason: RejectReason },
@@ -277,8 +279,8 @@ pub mod pallet {
 			held: BalanceOf<T>,
 		},
 		/// An on-chain inference completed: the workers agreed on `completion` (UTF-8), `fee` of
-		/// the hold went to the model's owner (0 if the model has no owner any more) and the
-		/// rest was released. `workers` is how many agreed.
+		/// the hold was paid out by `Config::Payout` with the result's attribution (0 if that
+		/// failed) and the rest was released. `workers` is how many agreed.
 		InferenceCompleted {
 			job: JobId,
 			model: ModelId,
@@ -290,7 +292,8 @@ pub mod pallet {
 			workers: u32,
 		},
 		/// The agreed result of an on-chain inference does not decode, does not hash to its
-		/// outcome or is not UTF-8: the whole hold was released.
+		/// outcome, is not UTF-8 or carries a malformed attribution: the whole hold was
+		/// released.
 		InferenceResultInvalid { job: JobId },
 		/// An on-chain inference job failed: the whole hold was released.
 		InferenceFailed { job: JobId },
@@ -416,7 +419,8 @@ pub mod pallet {
 		/// Each receipt is checked and settled on its own, in order; a bad one is skipped.
 		/// Fails, changing nothing, only if the caller is not a worker or the batch is empty.
 		///
-		/// Emits `ReceiptSettled` and `FeePaid`, or `ReceiptRejected`, for each receipt.
+		/// Emits `ReceiptSettled` (and what `Config::Payout` emits), or `ReceiptRejected`, for
+		/// each receipt.
 		#[pallet::call_index(5)]
 		#[pallet::weight(Pallet::<T>::submit_receipts_weight(receipts.len() as u32))]
 		pub fn submit_receipts(

@@ -1,12 +1,12 @@
 //! A test runtime: System, Balances and Inference, with real `AccountId32` accounts and
 //! `MultiSignature` sr25519 signatures (as in the runtime), a fake model registry, a fake
-//! worker set and a fake compute job creator kept in thread-locals, and a hook that records
-//! what it is told.
+//! worker set and a fake compute job creator kept in thread-locals, and a payout that splits
+//! each fee between the workers and the model's owner and records what it is told.
 
 #![allow(clippy::arithmetic_side_effects, clippy::expect_used, clippy::unwrap_used)]
 
 use crate as pallet_inference;
-use crate::{JobId, ModelId, VersionIndex};
+use crate::{AttributionEntry, JobId, ModelId, VersionIndex};
 use alloc::collections::{btree_map::BTreeMap, btree_set::BTreeSet};
 use core::cell::RefCell;
 use frame_support::{
@@ -42,6 +42,7 @@ impl frame_system::Config for Test {
 parameter_types! {
 	pub static ExistentialDeposit: Balance = 1;
 	pub static WorkerShare: sp_runtime::Perbill = sp_runtime::Perbill::from_percent(WORKER_PERCENT);
+	pub const AttributionAgreement: sp_runtime::Perbill = sp_runtime::Perbill::from_percent(AGREEMENT_PERCENT);
 }
 
 #[derive_impl(pallet_balances::config_preludes::TestDefaultConfig)]
@@ -56,7 +57,9 @@ pub const INITIAL_BALANCE: Balance = 1_000_000;
 pub const WORKER_PERCENT: u32 = 70;
 pub const WITHDRAW_DELAY: u64 = 10;
 pub const MAX_RECEIPTS: u32 = 4;
-/// The most weight the test hook claims per receipt, and what it uses.
+pub const MAX_ATTRIBUTION: u32 = 4;
+pub const AGREEMENT_PERCENT: u32 = 75;
+/// The most weight the test payout claims per receipt, and what it uses.
 pub const HOOK_MAX: Weight = Weight::from_parts(1_000, 0);
 pub const HOOK_USED: Weight = Weight::from_parts(400, 0);
 pub const MAX_PROMPT_LEN: u32 = 960;
@@ -73,8 +76,8 @@ pub fn account(name: &str) -> AccountId {
 	pair(name).public().into()
 }
 
-/// What the hook was told about one receipt: (model, version, client, worker, fee).
-pub type Paid = (ModelId, VersionIndex, AccountId, AccountId, Balance);
+/// What the payout was told about one fee: (model, version, workers, fee, attribution).
+pub type Paid = (ModelId, VersionIndex, alloc::vec::Vec<AccountId>, Balance, alloc::vec::Vec<AttributionEntry>);
 
 thread_local! {
 	/// Model id -> (owner, number of versions, numbered from 1).
@@ -213,21 +216,44 @@ impl Contains<AccountId> for MockWorkers {
 	}
 }
 
-/// Records every payment it is told about.
-pub struct RecordingHooks;
-impl crate::traits::InferenceHooks<AccountId, Balance> for RecordingHooks {
-	fn on_paid(
-		model: ModelId,
-		version: VersionIndex,
-		client: &AccountId,
-		worker: &AccountId,
-		fee: Balance,
-	) -> Weight {
-		PAID.with(|p| p.borrow_mut().push((model, version, client.clone(), worker.clone(), fee)));
-		HOOK_USED
+/// Splits each fee: [`WorkerShare`] (rounded down) to the workers in equal parts (the first
+/// takes the rounding), the rest to the model's owner; records every call.
+pub struct MockPayout;
+impl crate::traits::Payout<AccountId, Balance> for MockPayout {
+	fn pot() -> AccountId {
+		account("Pot")
 	}
 
-	fn max_weight() -> Weight {
+	fn distribute(
+		model: ModelId,
+		version: VersionIndex,
+		workers: &[AccountId],
+		fee: Balance,
+		attribution: &[AttributionEntry],
+	) -> Result<Weight, sp_runtime::DispatchError> {
+		use frame_support::traits::{fungible::Mutate, tokens::Preservation};
+		let owner = MODELS
+			.with(|m| m.borrow().get(&model).map(|(owner, _)| owner.clone()))
+			.ok_or(sp_runtime::DispatchError::Other("no owner"))?;
+		let to_workers = WorkerShare::get().mul_floor(fee);
+		let each = to_workers / workers.len().max(1) as Balance;
+		let mut transfers = alloc::vec![(owner, fee - to_workers)];
+		for (i, worker) in workers.iter().enumerate() {
+			let extra = if i == 0 { to_workers - each * workers.len() as Balance } else { 0 };
+			transfers.push((worker.clone(), each + extra));
+		}
+		for (who, amount) in transfers {
+			if amount > 0 {
+				Balances::transfer(&Self::pot(), &who, amount, Preservation::Preserve)?;
+			}
+		}
+		PAID.with(|p| {
+			p.borrow_mut().push((model, version, workers.to_vec(), fee, attribution.to_vec()))
+		});
+		Ok(HOOK_USED)
+	}
+
+	fn max_weight(_workers: u32) -> Weight {
 		HOOK_MAX
 	}
 }
@@ -257,8 +283,9 @@ impl pallet_inference::Config for Test {
 	type Workers = MockWorkers;
 	type Signature = MultiSignature;
 	type Signer = MultiSigner;
-	type Hooks = RecordingHooks;
-	type WorkerShare = WorkerShare;
+	type Payout = MockPayout;
+	type MaxAttribution = ConstU32<MAX_ATTRIBUTION>;
+	type AttributionAgreement = AttributionAgreement;
 	type WithdrawDelay = ConstU64<WITHDRAW_DELAY>;
 	type MaxReceipts = ConstU32<MAX_RECEIPTS>;
 	type Jobs = MockJobs;
@@ -273,12 +300,19 @@ impl pallet_inference::Config for Test {
 /// The funded test accounts.
 pub const FUNDED: [&str; 7] = ["Alice", "Bob", "Owner", "Owner2", "Worker1", "Worker2", "Stranger"];
 
+/// What the payout pot starts with: its existential deposit, so that it exists.
+pub const POT_START: Balance = 1;
+
 /// Every account in [`FUNDED`] with [`INITIAL_BALANCE`], a keystore for the benchmarks' signing,
 /// block 1 (so events are recorded). Genesis leaves block 0's hash at `[69; 32]`.
 pub fn new_test_ext() -> sp_io::TestExternalities {
 	let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
 	pallet_balances::GenesisConfig::<Test> {
-		balances: FUNDED.iter().map(|name| (account(name), INITIAL_BALANCE)).collect(),
+		balances: FUNDED
+			.iter()
+			.map(|name| (account(name), INITIAL_BALANCE))
+			.chain([(account("Pot"), POT_START)])
+			.collect(),
 		..Default::default()
 	}
 	.assimilate_storage(&mut storage)

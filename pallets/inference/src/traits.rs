@@ -1,45 +1,38 @@
 //! What this pallet offers the rest of the runtime, and asks of it:
 //!
-//! - [`InferenceHooks`]: tells another pallet (attribution) about every settled receipt;
+//! - [`Payout`]: splits every settled fee (the attribution pallet);
 //! - [`BenchmarkHelper`]: sets up a model and a worker for this pallet's benchmarks, which only
 //!   the runtime (that knows the models and compute pallets) can do.
 
 use frame_support::weights::Weight;
 
-use crate::types::{ModelId, VersionIndex};
+use sp_runtime::DispatchError;
 
-/// Told about every settled receipt, after its fee has moved. Called inside `submit_receipts`;
-/// it cannot fail the receipt, so it must not panic and should record its own failures.
-pub trait InferenceHooks<AccountId, Balance> {
-	/// `client` paid `fee` for `worker` serving `version` of `model`. Returns the weight used,
-	/// at most [`Self::max_weight`].
-	fn on_paid(
+use crate::types::{AttributionEntry, ModelId, VersionIndex};
+
+/// Where fees go. This pallet moves each settled fee, whole, from the payer's hold into
+/// [`Payout::pot`] and then asks [`Payout::distribute`] to split it (the attribution pallet:
+/// model owner, data contributors by attribution, workers, treasury). Both run in one storage
+/// layer: if `distribute` fails, the fee goes back on hold and nothing of the receipt stays.
+pub trait Payout<AccountId, Balance> {
+	/// The account fees are moved into before they are distributed.
+	fn pot() -> AccountId;
+
+	/// Splits `fee`, now in [`Self::pot`], paid for `workers` serving `version` of `model`,
+	/// by `attribution` (well formed: see [`crate::attribution_well_formed`]). Returns the
+	/// weight used, at most [`Self::max_weight`].
+	fn distribute(
 		model: ModelId,
 		version: VersionIndex,
-		client: &AccountId,
-		worker: &AccountId,
+		workers: &[AccountId],
 		fee: Balance,
-	) -> Weight;
+		attribution: &[AttributionEntry],
+	) -> Result<Weight, DispatchError>;
 
-	/// The most [`Self::on_paid`] may use; charged up front for every receipt of a batch.
-	fn max_weight() -> Weight;
-}
-
-/// Nobody listens.
-impl<AccountId, Balance> InferenceHooks<AccountId, Balance> for () {
-	fn on_paid(
-		_model: ModelId,
-		_version: VersionIndex,
-		_client: &AccountId,
-		_worker: &AccountId,
-		_fee: Balance,
-	) -> Weight {
-		Weight::zero()
-	}
-
-	fn max_weight() -> Weight {
-		Weight::zero()
-	}
+	/// The most [`Self::distribute`] may use for `workers` workers and `Config::MaxAttribution`
+	/// entries; charged up front for every receipt of a batch (one worker) and every on-chain
+	/// job (`u32::MAX`: as many as the payout ever pays).
+	fn max_weight(workers: u32) -> Weight;
 }
 
 /// Sets up what the benchmarks need outside this pallet.

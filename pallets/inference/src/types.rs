@@ -9,10 +9,14 @@
 use crate::Config;
 use alloc::vec::Vec;
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
-use frame_support::traits::fungible;
+use frame_support::{
+	traits::{fungible, Get},
+	BoundedVec, CloneNoBound, DebugNoBound, EqNoBound, PartialEqNoBound,
+};
 use frame_system::pallet_prelude::BlockNumberFor;
 use scale_info::TypeInfo;
 use sp_core::H256;
+use sp_runtime::Perbill;
 
 pub use pallet_compute::JobId;
 pub use pallet_models::{ModelId, VersionIndex};
@@ -25,8 +29,53 @@ pub type DepositInfoOf<T> = DepositInfo<BalanceOf<T>, BlockNumberFor<T>>;
 /// An on-chain inference job waiting for its result, as stored.
 pub type PendingInferOf<T> = PendingInfer<<T as frame_system::Config>::AccountId, BalanceOf<T>>;
 /// A receipt as submitted.
-pub type ReceiptOf<T> =
-	Receipt<<T as frame_system::Config>::AccountId, BalanceOf<T>, <T as Config>::Signature>;
+pub type ReceiptOf<T> = Receipt<
+	<T as frame_system::Config>::AccountId,
+	BalanceOf<T>,
+	<T as Config>::Signature,
+	<T as Config>::MaxAttribution,
+>;
+
+/// A Datanet contribution's id (pallet-datanets' `ContributionId`).
+pub type ContributionId = u64;
+
+/// One contribution's part in shaping an answer, as the serving worker attributes it.
+///
+/// Wire format (SCALE, in this order): `contribution: u64, weight: u32` (parts per billion).
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub struct AttributionEntry {
+	/// The contribution (of the served version's training snapshot).
+	pub contribution: ContributionId,
+	/// Its share of the answer's attribution; the entries of one answer sum to at most the whole.
+	pub weight: Perbill,
+}
+
+/// Whether `entries` is a well-formed attribution: every weight above zero, no contribution
+/// twice, and the weights summing to at most the whole (what is left is unattributed).
+/// The number of entries is bounded by the type that carries them.
+pub fn attribution_well_formed(entries: &[AttributionEntry]) -> bool {
+	let mut total: u64 = 0;
+	for (i, entry) in entries.iter().enumerate() {
+		if entry.weight.is_zero() ||
+			entries.iter().take(i).any(|e| e.contribution == entry.contribution)
+		{
+			return false;
+		}
+		total = total.saturating_add(u64::from(entry.weight.deconstruct()));
+	}
+	total <= u64::from(Perbill::one().deconstruct())
+}
 
 /// Domain separator at the start of every signed request: a signature over an inference request
 /// can never be mistaken for one over anything else. Encoded as its 19 bytes, no length prefix.
@@ -83,13 +132,33 @@ pub struct Withdrawal<Balance, BlockNumber> {
 /// worker's account of what it served and are not signed: `max_fee` is what bounds the client's
 /// cost, and a client that sees inflated counts stops using the worker.
 ///
+/// The attribution is the worker's too, not signed by the client: it decides who shares the fee,
+/// never how much the client pays. It must be well formed ([`attribution_well_formed`]) or the
+/// receipt is rejected; entries the chain does not accept (a contribution not in the version's
+/// snapshot, rejected or withdrawn) earn nothing.
+///
 /// Wire format (SCALE, in this order): `client: AccountId, model: u32, version: u32,
 /// request_hash: H256, nonce: u64, max_fee: Balance, prompt_tokens: u32, completion_tokens: u32,
-/// signature: Signature`.
+/// signature: Signature, attribution: Vec<AttributionEntry>` (compact length, then the entries).
 #[derive(
-	Encode, Decode, DecodeWithMemTracking, Clone, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	CloneNoBound,
+	PartialEqNoBound,
+	EqNoBound,
+	DebugNoBound,
+	TypeInfo,
+	MaxEncodedLen,
 )]
-pub struct Receipt<AccountId, Balance, Signature> {
+#[scale_info(skip_type_params(MaxAttribution))]
+#[codec(mel_bound(AccountId: MaxEncodedLen, Balance: MaxEncodedLen, Signature: MaxEncodedLen))]
+pub struct Receipt<
+	AccountId: Clone + PartialEq + Eq + core::fmt::Debug,
+	Balance: Clone + PartialEq + Eq + core::fmt::Debug,
+	Signature: Clone + PartialEq + Eq + core::fmt::Debug,
+	MaxAttribution: Get<u32>,
+> {
 	/// Who asked and pays.
 	pub client: AccountId,
 	/// The model served.
@@ -109,6 +178,8 @@ pub struct Receipt<AccountId, Balance, Signature> {
 	pub completion_tokens: u32,
 	/// The client's signature over [`signing_payload`].
 	pub signature: Signature,
+	/// Which contributions shaped the answer, the largest first.
+	pub attribution: BoundedVec<AttributionEntry, MaxAttribution>,
 }
 
 /// Why a receipt of a batch was skipped. Nothing of a skipped receipt changes storage.
@@ -153,6 +224,10 @@ pub enum RejectReason {
 	/// that does not exist yet).
 	#[codec(index = 8)]
 	PaymentFailed,
+	/// The attribution is malformed: a zero weight, a contribution twice, or weights summing
+	/// to more than the whole.
+	#[codec(index = 9)]
+	BadAttribution,
 }
 
 /// The bytes a client signs for one request, and the chain verifies a receipt against:
@@ -216,7 +291,7 @@ pub struct InferSpec {
 /// `blake2_256(payload)`.
 ///
 /// Wire format (SCALE, in this order): `completion: Vec<u8>` (compact length, then the bytes),
-/// `prompt_tokens: u32, completion_tokens: u32`.
+/// `prompt_tokens: u32, completion_tokens: u32, attribution: Vec<AttributionEntry>`.
 #[derive(Encode, Decode, DecodeWithMemTracking, Clone, PartialEq, Eq, Debug, TypeInfo)]
 pub struct InferResult {
 	/// The generated text, UTF-8 (the prompt not repeated).
@@ -225,6 +300,9 @@ pub struct InferResult {
 	pub prompt_tokens: u32,
 	/// Tokens written.
 	pub completion_tokens: u32,
+	/// Which contributions shaped the completion, the largest first; at most
+	/// `Config::MaxAttribution` entries, well formed ([`attribution_well_formed`]).
+	pub attribution: Vec<AttributionEntry>,
 }
 
 /// An on-chain inference job this pallet created and has not settled yet.

@@ -98,6 +98,7 @@ fn model<T: Config>(owner: &T::AccountId, base: BaseModelId, versions: u32) -> M
 				snapshot_root: H256::zero(),
 				adapter_hash: H256::repeat_byte(1),
 				config_hash: H256::repeat_byte(2),
+				attribution_index: H256::repeat_byte(3),
 				hyper: hyper::<T>(),
 				metrics: TrainMetrics {
 					train_examples: 1,
@@ -288,6 +289,7 @@ mod benchmarks {
 			heldout_loss_before_micro: u64::MAX,
 			heldout_loss_after_micro: u64::MAX,
 			steps: u32::MAX,
+			attribution_index: H256::repeat_byte(3),
 		}
 		.encode();
 		let outcome = H256(sp_io::hashing::blake2_256(&payload));

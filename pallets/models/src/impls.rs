@@ -277,6 +277,7 @@ impl<T: Config> Pallet<T> {
 				snapshot_root: spec.snapshot_root,
 				adapter_hash: result.adapter_hash,
 				config_hash: result.config_hash,
+				attribution_index: result.attribution_index,
 				hyper: finetune.hyper,
 				metrics: TrainMetrics::from(&result),
 				workers: BoundedVec::truncate_from(workers.to_vec()),

@@ -240,7 +240,7 @@ pub struct TrainSpec {
 ///
 /// Wire format (SCALE, in this order): `adapter_hash: [u8; 32], config_hash: [u8; 32],
 /// train_examples: u32, heldout_examples: u32, heldout_loss_before_micro: u64,
-/// heldout_loss_after_micro: u64, steps: u32`.
+/// heldout_loss_after_micro: u64, steps: u32, attribution_index: [u8; 32]`.
 #[derive(
 	Encode,
 	Decode,
@@ -268,6 +268,9 @@ pub struct TrainResult {
 	pub heldout_loss_after_micro: u64,
 	/// Optimizer steps taken.
 	pub steps: u32,
+	/// blake2-256 of the Proof of Attribution index built while training (the contributions'
+	/// gradient sketches and token index), kept in the worker's content store; zero if none.
+	pub attribution_index: H256,
 }
 
 /// The numbers a training run reported, kept with the version it produced.
@@ -394,6 +397,8 @@ pub struct ModelVersion<AccountId, BlockNumber, MaxWorkers: Get<u32>> {
 	pub adapter_hash: H256,
 	/// blake2-256 of its `adapter_config.json`.
 	pub config_hash: H256,
+	/// blake2-256 of its Proof of Attribution index (see [`TrainResult::attribution_index`]).
+	pub attribution_index: H256,
 	/// How it was trained.
 	pub hyper: LoraHyperparams,
 	/// What the training reported.
@@ -470,6 +475,8 @@ pub struct ModelVersionView<AccountId, BlockNumber> {
 	pub adapter_hash: H256,
 	/// blake2-256 of the adapter config file.
 	pub config_hash: H256,
+	/// blake2-256 of its attribution index.
+	pub attribution_index: H256,
 	/// How it was trained.
 	pub hyper: LoraHyperparams,
 	/// What the training reported.
@@ -543,6 +550,7 @@ impl<AccountId: Clone, BlockNumber: Copy, W: Get<u32>> ModelVersion<AccountId, B
 			snapshot_root: self.snapshot_root,
 			adapter_hash: self.adapter_hash,
 			config_hash: self.config_hash,
+			attribution_index: self.attribution_index,
 			hyper: self.hyper,
 			metrics: self.metrics,
 			workers: self.workers.to_vec(),

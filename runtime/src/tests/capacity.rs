@@ -63,3 +63,30 @@ fn at_least_a_thousand_results_fit_in_one_block() {
 	assert!(jobs_of_three * r >= 1_000, "only {} results fit in jobs of three", jobs_of_three * r);
 	assert!(all_settling < recorded, "settling must cost more than recording");
 }
+
+/// How many attributed paid inferences settle per block: full `submit_receipts` batches whose
+/// every receipt carries `MAX_ATTRIBUTION` entries and pays the worst-case split (each entry a
+/// different contributor), charged up front as the call declares.
+pub(crate) fn attributed_inferences_per_block() -> u64 {
+	let weights = crate::configs::RuntimeBlockWeights::get();
+	let normal = weights.get(DispatchClass::Normal);
+	let budget = normal.max_total.unwrap_or(weights.max_block);
+	use frame_support::traits::Get;
+	let batch = <Runtime as pallet_inference::Config>::MaxReceipts::get();
+	let per_batch = Inference::submit_receipts_weight(batch).saturating_add(normal.base_extrinsic);
+	(budget.ref_time() / per_batch.ref_time().max(1)) * u64::from(batch)
+}
+
+#[test]
+fn at_least_a_thousand_attributed_inferences_settle_in_one_block() {
+	use pallet_inference::traits::Payout;
+	let n = attributed_inferences_per_block();
+	let split = <Attribution as Payout<AccountId, Balance>>::max_weight(1);
+	println!(
+		"attributed inferences settled per 6 s block (batches of 128, top-{} each, by weight): \
+		 {n}; a split costs at most {} µs",
+		crate::configs::MAX_ATTRIBUTION,
+		split.ref_time() / 1_000_000
+	);
+	assert!(n >= 1_000, "only {n} attributed inferences settle per block");
+}

@@ -33,19 +33,26 @@ fn each_bucket_holds_its_design_share() {
 	dev_ext().execute_with(|| {
 		let holders = dev_holders();
 		assert_eq!(free(&community_pool_account()), 517_100_000 * OPEN);
-		assert_eq!(free(&ecosystem_pool_account()), 100_000_000 * OPEN);
+		// Less the attribution pot's existential deposit.
+		assert_eq!(free(&ecosystem_pool_account()), 100_000_000 * OPEN - EXISTENTIAL_DEPOSIT);
+		assert_eq!(free(&attribution_pot_account()), EXISTENTIAL_DEPOSIT);
 		assert_eq!(sum(&holders.investors), 182_900_000 * OPEN);
 		assert_eq!(sum(&holders.team), 150_000_000 * OPEN);
 		assert_eq!(sum(&holders.liquidity), 50_000_000 * OPEN);
 		// Nobody else holds anything at genesis.
 		let all = frame_system::Account::<Runtime>::iter().count();
-		assert_eq!(all, 2 + holders.investors.len() + holders.team.len() + holders.liquidity.len());
+		assert_eq!(all, 3 + holders.investors.len() + holders.team.len() + holders.liquidity.len());
 	});
 }
 
 #[test]
 fn pools_are_keyless_and_distinct() {
-	let pools = [community_pool_account(), ecosystem_pool_account(), treasury_account()];
+	let pools = [
+		community_pool_account(),
+		ecosystem_pool_account(),
+		treasury_account(),
+		attribution_pot_account(),
+	];
 	for (i, a) in pools.iter().enumerate() {
 		for b in pools.iter().skip(i + 1) {
 			assert_ne!(a, b);

@@ -43,6 +43,7 @@ fn a_signature_over_the_api_payload_settles() {
 			prompt_tokens: 300,
 			completion_tokens: 200,
 			signature: sp_runtime::MultiSignature::Sr25519(pair("Alice").sign(&payload)),
+			attribution: Default::default(),
 		};
 		submit(vec![receipt]);
 		assert_eq!(settled(), vec![(1, FEE)]);
@@ -83,6 +84,12 @@ fn receipts_encode_in_the_documented_field_order() {
 		expected.extend(300u32.encode());
 		expected.extend(200u32.encode());
 		expected.extend(receipt.signature.encode());
+		// The attribution: compact length 2, then (u64 contribution, u32 parts per billion) each.
+		expected.push(2 << 2);
+		expected.extend(11u64.to_le_bytes());
+		expected.extend(600_000_000u32.to_le_bytes());
+		expected.extend(12u64.to_le_bytes());
+		expected.extend(400_000_000u32.to_le_bytes());
 		assert_eq!(receipt.encode(), expected);
 	});
 }

@@ -23,6 +23,14 @@ const JOB_FEE: Balance = 50;
 const REPLICATION: u8 = 3;
 const TIMEOUT: u64 = 20;
 
+/// [`run`] with the mock payout giving workers nothing: the owner gets each whole fee.
+fn run_infer(test: impl FnOnce()) {
+	run(|| {
+		WorkerShare::set(sp_runtime::Perbill::zero());
+		test()
+	})
+}
+
 fn infer_held(who: &AccountId) -> Balance {
 	Balances::balance_on_hold(&HoldReason::InferJob.into(), who)
 }
@@ -54,7 +62,17 @@ fn request() -> JobId {
 }
 
 fn result(completion: &[u8], prompt_tokens: u32, completion_tokens: u32) -> Vec<u8> {
-	InferResult { completion: completion.to_vec(), prompt_tokens, completion_tokens }.encode()
+	attributed(completion, prompt_tokens, completion_tokens, vec![entry(5, 100)])
+}
+
+fn attributed(
+	completion: &[u8],
+	prompt_tokens: u32,
+	completion_tokens: u32,
+	attribution: Vec<AttributionEntry>,
+) -> Vec<u8> {
+	InferResult { completion: completion.to_vec(), prompt_tokens, completion_tokens, attribution }
+		.encode()
 }
 
 /// What a hook returns for a job it does not know.
@@ -92,7 +110,7 @@ fn fail(job: JobId, kind: JobKind) -> Weight {
 
 #[test]
 fn a_request_holds_its_most_cost_and_creates_the_job() {
-	run(|| {
+	run_infer(|| {
 		setup();
 		let free_before = free(&alice());
 		let job = request();
@@ -139,7 +157,7 @@ fn a_request_holds_its_most_cost_and_creates_the_job() {
 
 #[test]
 fn the_hold_rounds_up() {
-	run(|| {
+	run_infer(|| {
 		setup();
 		assert_ok!(Inference::set_price(RuntimeOrigin::signed(owner()), MODEL, 1_500));
 		// 3 + 4 tokens at 1.5 each: 10.5, held as 11.
@@ -153,7 +171,7 @@ fn the_hold_rounds_up() {
 
 #[test]
 fn no_version_means_the_active_one() {
-	run(|| {
+	run_infer(|| {
 		setup();
 		// The mock's active version is the latest: 2.
 		assert_ok!(request_as(alice(), MODEL, None, PROMPT, MAX_TOKENS));
@@ -166,7 +184,7 @@ fn no_version_means_the_active_one() {
 
 #[test]
 fn the_limits_are_inclusive() {
-	run(|| {
+	run_infer(|| {
 		setup();
 		let longest = vec![b'x'; MAX_PROMPT_LEN as usize];
 		assert_ok!(request_as(alice(), MODEL, Some(1), &longest, MAX_INFER_TOKENS));
@@ -178,7 +196,7 @@ fn the_limits_are_inclusive() {
 
 #[test]
 fn bad_requests_are_refused_by_name() {
-	run(|| {
+	run_infer(|| {
 		setup();
 		add_model(8, owner(), 1); // no price
 		let refused = |model, version, prompt: &[u8], max_tokens, error: Error<Test>| {
@@ -216,7 +234,7 @@ fn bad_requests_are_refused_by_name() {
 
 #[test]
 fn a_model_without_an_active_version_is_refused() {
-	run(|| {
+	run_infer(|| {
 		setup();
 		// A model without versions: the mock names version 0 active, which does not exist.
 		add_model(9, owner(), 0);
@@ -230,7 +248,7 @@ fn a_model_without_an_active_version_is_refused() {
 
 #[test]
 fn pending_jobs_are_capped() {
-	run(|| {
+	run_infer(|| {
 		setup();
 		for _ in 0..MAX_PENDING_INFERS {
 			request();
@@ -247,7 +265,7 @@ fn pending_jobs_are_capped() {
 
 #[test]
 fn a_requester_that_cannot_hold_the_cost_is_refused() {
-	run(|| {
+	run_infer(|| {
 		setup();
 		let poor = account("Poor");
 		// Free balance minus the existential deposit is one short of the hold.
@@ -268,7 +286,7 @@ fn a_requester_that_cannot_hold_the_cost_is_refused() {
 
 #[test]
 fn a_cost_that_overflows_is_refused() {
-	run(|| {
+	run_infer(|| {
 		setup();
 		assert_ok!(Inference::set_price(RuntimeOrigin::signed(owner()), MODEL, Balance::MAX / 2));
 		assert_noop!(
@@ -280,7 +298,7 @@ fn a_cost_that_overflows_is_refused() {
 
 #[test]
 fn a_refused_job_undoes_the_hold() {
-	run(|| {
+	run_infer(|| {
 		setup();
 		set_jobs_fail(true);
 		assert_noop!(request_as(alice(), MODEL, Some(1), PROMPT, MAX_TOKENS), JOBS_REFUSED);
@@ -293,7 +311,7 @@ fn a_refused_job_undoes_the_hold() {
 
 #[test]
 fn completion_pays_the_owner_the_token_fee_and_releases_the_rest() {
-	run(|| {
+	run_infer(|| {
 		setup();
 		let issuance = Balances::total_issuance();
 		let (alice_before, owner_before) = (free(&alice()), free(&owner()));
@@ -301,7 +319,7 @@ fn completion_pays_the_owner_the_token_fee_and_releases_the_rest() {
 		// 5 + 37 tokens at one unit each.
 		let weight = complete(job, &result("Hi there!".as_bytes(), 5, 37));
 
-		assert_eq!(weight, <() as crate::WeightInfo>::on_completed());
+		assert_eq!(weight, <() as crate::WeightInfo>::on_completed() + HOOK_MAX);
 		assert_eq!(infer_held(&alice()), 0);
 		assert_eq!(free(&alice()), alice_before - 42);
 		assert_eq!(free(&owner()), owner_before + 42);
@@ -328,8 +346,39 @@ fn completion_pays_the_owner_the_token_fee_and_releases_the_rest() {
 }
 
 #[test]
-fn the_fee_rounds_up_at_the_price_of_the_request() {
+fn completion_pays_out_with_the_agreeing_workers_and_the_attribution() {
 	run(|| {
+		setup();
+		let (w1, w2) = (free(&worker()), free(&worker2()));
+		let job = request();
+		let payload = attributed(b"Hi", 5, 37, vec![entry(4, 70), entry(6, 30)]);
+		complete(job, &payload);
+		assert_eq!(paid(), vec![(MODEL, 1, workers(), 42, vec![entry(4, 70), entry(6, 30)])]);
+		// 70 % of 42 is 29 (rounded down), shared by the two agreeing workers.
+		assert_eq!(free(&worker()) + free(&worker2()) - w1 - w2, 29);
+		assert_eq!(free(&account("Pot")), POT_START);
+	});
+}
+
+#[test]
+fn a_result_with_a_malformed_or_oversized_attribution_is_invalid() {
+	run_infer(|| {
+		setup();
+		let alice_before = free(&alice());
+		let too_many = (1..=MAX_ATTRIBUTION as u64 + 1).map(|c| entry(c, 10)).collect();
+		for attribution in [vec![entry(1, 70), entry(1, 30)], too_many] {
+			let job = request();
+			complete(job, &attributed(b"Hi", 5, 37, attribution));
+			assert_eq!(last_event(), Event::InferenceResultInvalid { job });
+		}
+		assert_eq!(free(&alice()), alice_before);
+		assert!(paid().is_empty());
+	});
+}
+
+#[test]
+fn the_fee_rounds_up_at_the_price_of_the_request() {
+	run_infer(|| {
 		setup();
 		assert_ok!(Inference::set_price(RuntimeOrigin::signed(owner()), MODEL, 1_500));
 		let owner_before = free(&owner());
@@ -345,7 +394,7 @@ fn the_fee_rounds_up_at_the_price_of_the_request() {
 
 #[test]
 fn the_fee_is_capped_at_what_is_held() {
-	run(|| {
+	run_infer(|| {
 		setup();
 		let issuance = Balances::total_issuance();
 		let (alice_before, owner_before) = (free(&alice()), free(&owner()));
@@ -361,7 +410,7 @@ fn the_fee_is_capped_at_what_is_held() {
 
 #[test]
 fn token_counts_whose_cost_overflows_pay_what_is_held() {
-	run(|| {
+	run_infer(|| {
 		setup();
 		// 2^96 per 1,000 tokens: two tokens hold about 2^87.4, and 2^33 tokens overflow u128.
 		let price: Balance = 1 << 96;
@@ -382,7 +431,7 @@ fn token_counts_whose_cost_overflows_pay_what_is_held() {
 
 #[test]
 fn zero_tokens_cost_nothing() {
-	run(|| {
+	run_infer(|| {
 		setup();
 		let (alice_before, owner_before) = (free(&alice()), free(&owner()));
 		let job = request();
@@ -394,7 +443,7 @@ fn zero_tokens_cost_nothing() {
 
 #[test]
 fn invalid_results_release_the_whole_hold() {
-	run(|| {
+	run_infer(|| {
 		setup();
 		let (alice_before, owner_before) = (free(&alice()), free(&owner()));
 		let good = result(b"fine", 5, 5);
@@ -416,7 +465,7 @@ fn invalid_results_release_the_whole_hold() {
 			let job = request();
 			assert_eq!(infer_held(&alice()), HELD);
 			let weight = complete_with(job, JobKind::Infer, outcome, &payload);
-			assert_eq!(weight, <() as crate::WeightInfo>::on_completed());
+			assert_eq!(weight, <() as crate::WeightInfo>::on_completed() + HOOK_MAX);
 			assert_eq!(last_event(), Event::InferenceResultInvalid { job });
 			assert_eq!(infer_held(&alice()), 0);
 			assert_eq!(PendingInfers::<Test>::get(job), None);
@@ -427,7 +476,7 @@ fn invalid_results_release_the_whole_hold() {
 
 #[test]
 fn failure_releases_the_whole_hold() {
-	run(|| {
+	run_infer(|| {
 		setup();
 		let alice_before = free(&alice());
 		let job = request();
@@ -442,7 +491,7 @@ fn failure_releases_the_whole_hold() {
 
 #[test]
 fn settling_one_job_leaves_the_requesters_other_holds() {
-	run(|| {
+	run_infer(|| {
 		setup();
 		assert_ok!(Inference::deposit(RuntimeOrigin::signed(alice()), 1_000));
 		let first = request();
@@ -461,7 +510,7 @@ fn settling_one_job_leaves_the_requesters_other_holds() {
 
 #[test]
 fn a_model_without_an_owner_is_not_paid() {
-	run(|| {
+	run_infer(|| {
 		setup();
 		let alice_before = free(&alice());
 		let job = request();
@@ -476,7 +525,7 @@ fn a_model_without_an_owner_is_not_paid() {
 
 #[test]
 fn a_refused_payment_releases_the_whole_hold() {
-	run(|| {
+	run_infer(|| {
 		setup();
 		// An owner without an account cannot receive less than the existential deposit.
 		let nobody = account("Nobody");
@@ -494,7 +543,7 @@ fn a_refused_payment_releases_the_whole_hold() {
 
 #[test]
 fn an_owner_asking_its_own_model_pays_itself() {
-	run(|| {
+	run_infer(|| {
 		setup();
 		let issuance = Balances::total_issuance();
 		let before = free(&owner());
@@ -510,7 +559,7 @@ fn an_owner_asking_its_own_model_pays_itself() {
 
 #[test]
 fn other_kinds_and_unknown_jobs_are_ignored() {
-	run(|| {
+	run_infer(|| {
 		setup();
 		let job = request();
 		let events_before = events().len();
@@ -533,7 +582,10 @@ fn other_kinds_and_unknown_jobs_are_ignored() {
 fn the_hooks_claim_their_most_weight() {
 	let completed = <() as crate::WeightInfo>::on_completed();
 	let failed = <() as crate::WeightInfo>::on_failed();
-	assert_eq!(<Inference as JobHooks<AccountId>>::max_weight(), completed.max(failed));
+	assert_eq!(
+		<Inference as JobHooks<AccountId>>::max_weight(),
+		(completed + HOOK_MAX).max(failed)
+	);
 	assert!(completed.ref_time() > 0 && failed.ref_time() > 0);
 }
 
@@ -547,6 +599,42 @@ fn identical_results_agree_and_others_do_not() {
 	};
 	assert!(agree(&a, &a));
 	assert!(!agree(&a, &b));
+	// Token counts must match too.
+	assert!(!agree(&a, &result(b"a", 1, 2)));
+}
+
+#[test]
+fn attributions_agree_when_their_top_k_sets_overlap_enough() {
+	let hash = |p: &[u8]| H256(sp_io::hashing::blake2_256(p));
+	let agree = |x: &[u8], y: &[u8]| {
+		<Inference as JobHooks<AccountId>>::agree(JobKind::Infer, &[], (hash(x), x), (hash(y), y))
+	};
+	let four = attributed(b"a", 1, 1, vec![entry(1, 40), entry(2, 30), entry(3, 20), entry(4, 10)]);
+	// Three of four shared (75 %, the mock's bound), weights differing: agree.
+	let three =
+		attributed(b"a", 1, 1, vec![entry(1, 25), entry(2, 25), entry(3, 25), entry(9, 25)]);
+	assert!(agree(&four, &three));
+	assert!(agree(&three, &four));
+	// Two of four: disagree.
+	let two = attributed(b"a", 1, 1, vec![entry(1, 50), entry(2, 30), entry(8, 10), entry(9, 10)]);
+	assert!(!agree(&four, &two));
+	// The same set but another completion: disagree.
+	let other = attributed(b"b", 1, 1, vec![entry(1, 40), entry(2, 30), entry(3, 20), entry(4, 10)]);
+	assert!(!agree(&four, &other));
+	// Both empty agree; empty against a non-empty set does not.
+	let none = attributed(b"a", 1, 1, vec![]);
+	assert!(agree(&none, &none));
+	assert!(!agree(&none, &four));
+	// A malformed attribution or a payload that is not its hash agrees with nothing.
+	let bad = attributed(b"a", 1, 1, vec![entry(1, 60), entry(2, 60)]);
+	assert!(!agree(&bad, &bad));
+	let lying = <Inference as JobHooks<AccountId>>::agree(
+		JobKind::Infer,
+		&[],
+		(hash(&four), &three),
+		(hash(&three), &three),
+	);
+	assert!(!lying);
 }
 
 // ---- Wire format ----------------------------------------------------------------------------
@@ -579,6 +667,10 @@ fn the_result_has_the_documented_layout() {
 		completion: "ok é".as_bytes().to_vec(),
 		prompt_tokens: 0x0a0b,
 		completion_tokens: 7,
+		attribution: vec![AttributionEntry {
+			contribution: 0x0102,
+			weight: sp_runtime::Perbill::from_parts(0x0304),
+		}],
 	};
 	let encoded = result.encode();
 	assert_eq!(
@@ -587,6 +679,9 @@ fn the_result_has_the_documented_layout() {
 			0x14, b'o', b'k', b' ', 0xc3, 0xa9, // completion: compact length 5, then UTF-8
 			0x0b, 0x0a, 0x00, 0x00, // prompt_tokens: u32 LE
 			0x07, 0x00, 0x00, 0x00, // completion_tokens: u32 LE
+			0x04, // attribution: compact length 1
+			0x02, 0x01, 0, 0, 0, 0, 0, 0, // contribution: u64 LE
+			0x04, 0x03, 0x00, 0x00, // weight: u32 LE parts per billion
 		]
 	);
 	assert_eq!(InferResult::decode_all(&mut &encoded[..]).unwrap(), result);

@@ -33,14 +33,9 @@ fn fees_are_conserved_on_every_path() {
 
 		let fees: Balance = settled().iter().map(|(_, fee)| fee).sum();
 		assert_eq!(fees, 333 + FEE + 333 + 7 + FEE);
-		let moved: Balance = events()
-			.iter()
-			.filter_map(|e| match e {
-				Event::FeePaid { to_worker, to_owner, .. } => Some(to_worker + to_owner),
-				_ => None,
-			})
-			.sum();
+		let moved: Balance = paid().iter().map(|(_, _, _, fee, _)| fee).sum();
 		assert_eq!(moved, fees);
+		assert_eq!(free(&account("Pot")), POT_START);
 		let after: Vec<Balance> = everyone.iter().map(total).collect();
 		let paid_by_clients = (before[0] - after[0]) + (before[1] - after[1]);
 		let received = (after[2] - before[2]) + (after[3] - before[3]) + (after[4] - before[4]);

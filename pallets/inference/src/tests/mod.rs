@@ -40,6 +40,11 @@ pub const FEE: Balance = 500;
 pub const TO_WORKER: Balance = 350;
 pub const TO_OWNER: Balance = 150;
 
+/// An attribution entry: `contribution` at `percent` %.
+pub fn entry(contribution: ContributionId, percent: u32) -> AttributionEntry {
+	AttributionEntry { contribution, weight: sp_runtime::Perbill::from_percent(percent) }
+}
+
 pub fn alice() -> AccountId {
 	account("Alice")
 }
@@ -88,6 +93,8 @@ pub struct Request {
 	pub max_fee: Balance,
 	pub prompt_tokens: u32,
 	pub completion_tokens: u32,
+	/// The worker's attribution (not signed by the client).
+	pub attribution: Vec<AttributionEntry>,
 }
 
 impl Request {
@@ -105,6 +112,7 @@ impl Request {
 			max_fee: 10_000,
 			prompt_tokens: 300,
 			completion_tokens: 200,
+			attribution: vec![entry(11, 60), entry(12, 40)],
 		}
 	}
 
@@ -136,6 +144,7 @@ impl Request {
 			prompt_tokens: self.prompt_tokens,
 			completion_tokens: self.completion_tokens,
 			signature: MultiSignature::Sr25519(pair(self.signer).sign(&payload)),
+			attribution: self.attribution.clone().try_into().expect("fits MaxAttribution"),
 		}
 	}
 }

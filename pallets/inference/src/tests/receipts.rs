@@ -18,26 +18,21 @@ fn a_valid_receipt_pays_worker_and_owner_from_the_deposit() {
 		assert_eq!(free(&owner()), owner_before + TO_OWNER);
 		assert_eq!(Nonces::<Test>::get(alice(), worker()), 1);
 		assert_eq!(
-			events()[events().len() - 2..],
-			[
-				Event::FeePaid {
-					worker: worker(),
-					to_worker: TO_WORKER,
-					owner: owner(),
-					to_owner: TO_OWNER
-				},
-				Event::ReceiptSettled {
-					client: alice(),
-					worker: worker(),
-					model: MODEL,
-					version: 1,
-					request_hash: request.request_hash,
-					fee: FEE,
-					nonce: 1,
-				},
-			]
+			events().last(),
+			Some(&Event::ReceiptSettled {
+				client: alice(),
+				worker: worker(),
+				model: MODEL,
+				version: 1,
+				request_hash: request.request_hash,
+				fee: FEE,
+				nonce: 1,
+			})
 		);
-		assert_eq!(paid(), vec![(MODEL, 1, alice(), worker(), FEE)]);
+		// The payout was given the whole fee, the worker and the receipt's attribution, and
+		// the pot passed it all on.
+		assert_eq!(paid(), vec![(MODEL, 1, vec![worker()], FEE, request.attribution.clone())]);
+		assert_eq!(free(&account("Pot")), POT_START);
 	});
 }
 
@@ -220,7 +215,7 @@ fn a_failed_payment_rejects_the_receipt_and_moves_nothing() {
 		assert_eq!(held(&alice()), 10_000);
 		assert_eq!(Nonces::<Test>::get(alice(), worker()), 0);
 		assert!(paid().is_empty());
-		assert!(!events().iter().any(|e| matches!(e, Event::FeePaid { .. })));
+		assert_eq!(free(&account("Pot")), POT_START);
 		assert_eq!(free(&nobody), 0);
 	});
 }
@@ -256,4 +251,45 @@ fn an_owner_or_worker_serving_itself_pays_its_own_share() {
 		assert_eq!(worker_total(), before - TO_OWNER);
 		assert_eq!(held(&worker()), 10_000 - FEE);
 	});
+}
+
+#[test]
+fn a_malformed_attribution_rejects_the_receipt() {
+	run(|| {
+		setup_with_deposit(10_000);
+		let cases = [
+			vec![entry(1, 60), entry(2, 41)],              // over the whole
+			vec![entry(1, 50), entry(1, 10)],              // a contribution twice
+			vec![entry(1, 50), entry(2, 0)],               // a zero weight
+		];
+		for (nonce, attribution) in (1..).zip(cases) {
+			let receipt = Request { attribution, ..Request::new(nonce) }.signed();
+			assert_eq!(rejection_of(receipt), RejectReason::BadAttribution);
+		}
+		assert_eq!(held(&alice()), 10_000);
+		assert!(paid().is_empty());
+		// Part of the whole, or none, is well formed: the rest is unattributed.
+		submit(vec![
+			Request { attribution: vec![entry(3, 30)], ..Request::new(1) }.signed(),
+			Request { attribution: vec![], ..Request::new(2) }.signed(),
+		]);
+		assert_eq!(settled(), vec![(1, FEE), (2, FEE)]);
+	});
+}
+
+#[test]
+fn well_formedness_is_exact_at_the_whole() {
+	let whole = AttributionEntry { contribution: 1, weight: sp_runtime::Perbill::one() };
+	assert!(attribution_well_formed(&[whole]));
+	assert!(attribution_well_formed(&[]));
+	let half = sp_runtime::Perbill::from_parts(500_000_000);
+	let over = sp_runtime::Perbill::from_parts(500_000_001);
+	assert!(attribution_well_formed(&[
+		AttributionEntry { contribution: 1, weight: half },
+		AttributionEntry { contribution: 2, weight: half },
+	]));
+	assert!(!attribution_well_formed(&[
+		AttributionEntry { contribution: 1, weight: half },
+		AttributionEntry { contribution: 2, weight: over },
+	]));
 }

@@ -43,6 +43,7 @@ fn agreeing_workers_create_a_model_with_its_first_version_and_lineage() {
 				snapshot_root: Datanets::snapshot_root(snapshot).unwrap(),
 				adapter_hash: result.adapter_hash,
 				config_hash: result.config_hash,
+				attribution_index: result.attribution_index,
 				hyper: hyper(),
 				metrics: TrainMetrics {
 					train_examples: 180,

@@ -1,0 +1,98 @@
+//! Benchmarks: a claim, setting the parameters, and a split (`distribute`) with `n` eligible
+//! entries by `n` different contributors and `w` workers, every account credited for the first
+//! time (the costliest writes).
+
+use crate::{traits::BenchmarkHelper, *};
+use alloc::vec::Vec;
+use frame_benchmarking::v2::*;
+use frame_support::traits::{fungible::Mutate, Get};
+use frame_system::RawOrigin;
+use pallet_inference::traits::Payout;
+use sp_runtime::{traits::Zero, Perbill};
+
+const SEED: u32 = 0;
+
+/// A fee large enough that every part is above zero.
+fn fee<T: Config>() -> BalanceOf<T> {
+	BalanceOf::<T>::from(1_000_000_000u32)
+}
+
+/// Puts `amount` in the pot (and its existential deposit, if it has none).
+fn fund_pot<T: Config>(amount: BalanceOf<T>) {
+	let pot = Pallet::<T>::pot();
+	let ed = <T::Currency as frame_support::traits::fungible::Inspect<T::AccountId>>::minimum_balance();
+	let _ = T::Currency::mint_into(&pot, amount.saturating_add(ed));
+}
+
+#[benchmarks]
+mod benchmarks {
+	use super::*;
+
+	#[benchmark]
+	fn claim() -> Result<(), BenchmarkError> {
+		let who: T::AccountId = account("contributor", 0, SEED);
+		let amount = fee::<T>();
+		fund_pot::<T>(amount);
+		Rewards::<T>::insert(&who, amount);
+		let caller: T::AccountId = whitelisted_caller();
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller), who.clone());
+
+		assert!(Rewards::<T>::get(&who).is_none());
+		Ok(())
+	}
+
+	#[benchmark]
+	fn set_params() -> Result<(), BenchmarkError> {
+		let params = Params { contributor_cap: Perbill::from_percent(60), ..Params::default() };
+		let origin =
+			T::AdminOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, params);
+
+		assert_eq!(CurrentParams::<T>::get(), params);
+		Ok(())
+	}
+
+	#[benchmark]
+	fn distribute(
+		n: Linear<0, { T::MaxAttribution::get() }>,
+		w: Linear<1, { crate::impls::MAX_PAID_WORKERS }>,
+	) -> Result<(), BenchmarkError> {
+		let owner: T::AccountId = account("owner", 0, SEED);
+		let (model, version, contributions) = T::BenchmarkHelper::attributable_version(&owner, n);
+		let attribution: Vec<AttributionEntry> = contributions
+			.iter()
+			.map(|c| AttributionEntry {
+				contribution: *c,
+				weight: Perbill::from_rational(1, n.max(1)),
+			})
+			.collect();
+		let workers: Vec<T::AccountId> = (0..w).map(|i| account("worker", i, SEED)).collect();
+		let fee = fee::<T>();
+		fund_pot::<T>(fee);
+
+		#[block]
+		{
+			<Pallet<T> as Payout<T::AccountId, BalanceOf<T>>>::distribute(
+				model,
+				version,
+				&workers,
+				fee,
+				&attribution,
+			)
+			.map_err(|_| BenchmarkError::Stop("distribute failed"))?;
+		}
+
+		let record = VersionRecords::<T>::get(model, version).ok_or("no version record")?;
+		assert_eq!(record.fees, fee);
+		if n > 0 {
+			assert!(!record.to_contributors.is_zero());
+		}
+		Ok(())
+	}
+
+	impl_benchmark_test_suite!(Pallet, crate::mock::new_test_ext(), crate::mock::Test);
+}
