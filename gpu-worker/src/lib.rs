@@ -38,6 +38,7 @@
 //! `gpu-worker` command line.
 
 pub mod api;
+pub mod attribution;
 pub mod chain;
 pub mod fetch;
 pub mod jobs;

@@ -345,12 +345,15 @@ async fn serve_worker(args: ServeArgs) -> Result<(), AnyError> {
 		.with(trainer)
 		.with_corrupt_results(args.corrupt_results);
 	if let Some(serving) = &serving {
-		executors = executors.with(InferExecutor::new(
-			chain.clone(),
-			serving.engine.clone(),
-			serving.tokenizer.clone(),
-			serving.base_hash,
-		));
+		executors = executors.with(
+			InferExecutor::new(
+				chain.clone(),
+				serving.engine.clone(),
+				serving.tokenizer.clone(),
+				serving.base_hash,
+			)
+			.with_attribution(serving.attribution.clone()),
+		);
 	}
 	if let Some(missing) = kinds.iter().find(|&&kind| !executors.runs(kind)) {
 		return Err(format!("this build cannot run {missing} jobs yet").into());
@@ -408,6 +411,7 @@ struct Serving {
 	engine: gpu_worker::openlora::EngineHandle,
 	tokenizer: Arc<gpu_worker::model::tokenizer::Tokenizer>,
 	base_hash: [u8; 32],
+	attribution: Arc<gpu_worker::attribution::service::AttributionService>,
 }
 
 /// Loads the served base Model (`--serve-model`, else SmolLM2 in the models directory) and
@@ -438,12 +442,19 @@ async fn load_serving(args: &ServeArgs) -> Result<Serving, AnyError> {
 		max_batch: args.max_batch.max(1),
 		slab_slots: args.slab_slots.max(1),
 		max_rank: args.max_rank.max(1),
-		adapters_dir,
+		adapters_dir: adapters_dir.clone(),
 		store: args.store.clone(),
 		..EngineOptions::default()
 	};
 	let engine = EngineHandle::start(config, weights, options)?;
-	Ok(Serving { engine, tokenizer: Arc::new(tokenizer), base_hash })
+	let attribution = gpu_worker::attribution::service::AttributionService::start(
+		gpu_worker::attribution::service::IndexSource::new(
+			adapters_dir.join(gpu_worker::jobs::train::INDEX_DIR),
+			args.store.clone(),
+		),
+		Default::default(),
+	);
+	Ok(Serving { engine, tokenizer: Arc::new(tokenizer), base_hash, attribution })
 }
 
 /// Starts the OpenAI-compatible API on `addr` over `serving`, and a task that submits receipts
@@ -455,7 +466,7 @@ async fn start_openai(
 	serving: Serving,
 ) -> Result<tokio::task::JoinHandle<()>, AnyError> {
 	use gpu_worker::openai::{ApiConfig, ApiServer as OpenAiServer, ApiState, Ledger};
-	let Serving { engine, tokenizer, base_hash } = serving;
+	let Serving { engine, tokenizer, base_hash, attribution } = serving;
 	let ledger = Arc::new(Ledger::new(chain.clone()));
 	let state = ApiState::new(
 		engine,
@@ -468,7 +479,8 @@ async fn start_openai(
 			base_hash,
 			max_connections: 256,
 		},
-	);
+	)
+	.with_attribution(attribution);
 	let server = OpenAiServer::bind(addr, state).await?;
 	eprintln!(
 		"openai: serving on http://{} (base 0x{}){}",

@@ -25,9 +25,9 @@ use pallet_datanets::types::{
 };
 
 use super::{
-	genesis, tokenomics, AccountId, Attribution, Aura, Balance, Balances, Block, BlockNumber, Compute, Datanets,
-	Executive, Grandpa, Inference, InherentDataExt, Models, Nonce, Runtime, RuntimeCall,
-	RuntimeGenesisConfig, SessionKeys, System, TransactionPayment, VERSION,
+	genesis, tokenomics, AccountId, Attribution, Aura, Balance, Balances, Block, BlockNumber,
+	Compute, Datanets, Executive, Grandpa, Inference, InherentDataExt, Models, Nonce, Runtime,
+	RuntimeCall, RuntimeGenesisConfig, SessionKeys, System, TransactionPayment, VERSION,
 };
 
 /// The pools and the treasury with their current free balances.

@@ -165,7 +165,10 @@ pub fn genesis_allocation(holders: &Holders) -> Result<GenesisAllocation, Alloca
 	// The attribution pot starts with its existential deposit, out of the ecosystem pool.
 	balances.push((
 		ecosystem_pool_account(),
-		Bucket::Ecosystem.amount().checked_sub(EXISTENTIAL_DEPOSIT).ok_or(AllocationError::Overflow)?,
+		Bucket::Ecosystem
+			.amount()
+			.checked_sub(EXISTENTIAL_DEPOSIT)
+			.ok_or(AllocationError::Overflow)?,
 	));
 	balances.push((attribution_pot_account(), EXISTENTIAL_DEPOSIT));
 	for (bucket, accounts) in [

@@ -5,7 +5,7 @@
 //! Wire formats are the pallet's: the signed message is the SCALE encoding of
 //! `(b"openledger/infer/v1" (19 raw bytes), genesis_hash, worker, model: u32, version: u32,
 //! request_hash, nonce: u64, max_fee: u128)`, and a [`Receipt`] is SCALE in field order with a
-//! `MultiSignature` (index 1, sr25519) at the end.
+//! `MultiSignature` (index 1, sr25519) and the attribution at the end.
 
 use codec::{Decode, Encode};
 use sp_core::{
@@ -56,8 +56,34 @@ pub enum MultiSignature {
 	Sr25519([u8; 64]),
 }
 
-/// A served request, submitted on-chain in a batch of receipts (pallet-inference's `Receipt`).
+/// The most contributions an answer's attribution names (the runtime's `MAX_ATTRIBUTION`).
+pub const MAX_ATTRIBUTION: usize = 6;
+
+/// One contribution's share of an answer (pallet-inference's `AttributionEntry`): SCALE
+/// `contribution: u64, weight: u32` (parts per billion; an answer's entries sum to at most
+/// 1e9, every weight above zero, no contribution twice).
 #[derive(Encode, Decode, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AttributionEntry {
+	/// The contribution's on-chain id.
+	pub contribution: u64,
+	/// Its share, parts per billion.
+	pub weight: u32,
+}
+
+/// The entries of an [`crate::attribution::Attribution`], at most [`MAX_ATTRIBUTION`] (the
+/// largest first), as receipts and infer results carry them.
+pub fn attribution_entries(attribution: &crate::attribution::Attribution) -> Vec<AttributionEntry> {
+	attribution
+		.entries
+		.iter()
+		.take(MAX_ATTRIBUTION)
+		.filter(|(_, weight)| *weight > 0)
+		.map(|&(contribution, weight)| AttributionEntry { contribution, weight })
+		.collect()
+}
+
+/// A served request, submitted on-chain in a batch of receipts (pallet-inference's `Receipt`).
+#[derive(Encode, Decode, Clone, Debug, PartialEq, Eq)]
 pub struct Receipt {
 	/// Who asked and pays.
 	pub client: [u8; 32],
@@ -77,6 +103,8 @@ pub struct Receipt {
 	pub completion_tokens: u32,
 	/// The client's signature of [`signing_payload`].
 	pub signature: MultiSignature,
+	/// Which contributions shaped the answer (the worker's, not signed by the client).
+	pub attribution: Vec<AttributionEntry>,
 }
 
 /// A client's deposit (pallet-inference's `DepositInfo`).
@@ -114,6 +142,8 @@ pub struct ServedVersion {
 	pub adapter_hash: [u8; 32],
 	/// blake2-256 of its `adapter_config.json`.
 	pub config_hash: [u8; 32],
+	/// blake2-256 of its attribution index (zero: none).
+	pub attribution_index: [u8; 32],
 }
 
 #[cfg(test)]
@@ -156,10 +186,12 @@ mod tests {
 			prompt_tokens: 7,
 			completion_tokens: 8,
 			signature: MultiSignature::Sr25519([9; 64]),
+			attribution: vec![AttributionEntry { contribution: 0x0102, weight: 0x0304 }],
 		};
 		let bytes = receipt.encode();
-		assert_eq!(bytes.len(), 32 + 4 + 4 + 32 + 8 + 16 + 4 + 4 + 1 + 64);
+		assert_eq!(bytes.len(), 32 + 4 + 4 + 32 + 8 + 16 + 4 + 4 + 1 + 64 + 1 + 12);
 		assert_eq!(bytes[104], 1, "sr25519 is MultiSignature's variant 1");
+		assert_eq!(&bytes[169..], &[4, 2, 1, 0, 0, 0, 0, 0, 0, 4, 3, 0, 0]);
 	}
 
 	#[test]

@@ -44,6 +44,7 @@ struct RawVersionView {
 	snapshot_root: [u8; 32],
 	adapter_hash: [u8; 32],
 	config_hash: [u8; 32],
+	attribution_index: [u8; 32],
 }
 
 /// `pallet_compute::WorkerStatus<u32>` as SCALE.
@@ -272,6 +273,7 @@ impl Chain for NodeChain {
 			base_hash: view.base_hash,
 			adapter_hash: view.adapter_hash,
 			config_hash: view.config_hash,
+			attribution_index: view.attribution_index,
 		}))
 	}
 

@@ -138,6 +138,8 @@ pub struct InferResult {
 	pub prompt_tokens: u32,
 	/// Tokens generated.
 	pub completion_tokens: u32,
+	/// Which contributions shaped the completion, the largest first.
+	pub attribution: Vec<super::inference::AttributionEntry>,
 }
 
 /// The spec of a [`JobKind::VerifySnapshot`] job, SCALE-encoded in [`AssignedJob::spec`].
@@ -225,6 +227,8 @@ pub struct TrainResult {
 	pub heldout_loss_after_micro: u64,
 	/// Optimizer steps.
 	pub steps: u32,
+	/// blake2-256 of the attribution index built while training (in the content store).
+	pub attribution_index: [u8; 32],
 }
 
 /// A pending job assigned to this worker, as the chain holds it.

@@ -11,6 +11,10 @@
 
 use super::{Executor, JobError, JobOutput};
 use crate::{
+	attribution::{index::AnswerTrace, service::AttributionService},
+	chain::inference::attribution_entries,
+};
+use crate::{
 	chain::{
 		types::{AssignedJob, InferResult, InferSpec, JobKind},
 		Chain,
@@ -32,6 +36,7 @@ pub struct InferExecutor {
 	tokenizer: Arc<Tokenizer>,
 	base_hash: [u8; 32],
 	stop_tokens: Vec<u32>,
+	attribution: Option<Arc<AttributionService>>,
 }
 
 impl InferExecutor {
@@ -44,7 +49,13 @@ impl InferExecutor {
 		base_hash: [u8; 32],
 	) -> Self {
 		let stop_tokens = crate::openai::stop_tokens(&tokenizer);
-		Self { chain, engine, tokenizer, base_hash, stop_tokens }
+		Self { chain, engine, tokenizer, base_hash, stop_tokens, attribution: None }
+	}
+
+	/// Attributes every answer of a version with an attribution index through `service`.
+	pub fn with_attribution(mut self, service: Arc<AttributionService>) -> Self {
+		self.attribution = Some(service);
+		self
 	}
 }
 
@@ -109,10 +120,19 @@ impl Executor for InferExecutor {
 				None => return Err(JobError::Failed("the engine stopped".into())),
 			}
 		}
+		let attribution = match &self.attribution {
+			Some(service) => {
+				let trace =
+					AnswerTrace { prompt: tokens.clone(), answer: generated.clone(), sketch: None };
+				attribution_entries(&service.attribute(&version.attribution_index, trace).await)
+			}
+			None => Vec::new(),
+		};
 		let result = InferResult {
 			completion: completion_text(&self.tokenizer, &generated).into_bytes(),
 			prompt_tokens: tokens.len() as u32,
 			completion_tokens: generated.len() as u32,
+			attribution,
 		};
 		Ok(JobOutput::new(result.encode()))
 	}

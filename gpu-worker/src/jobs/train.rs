@@ -4,8 +4,11 @@
 //! among the GGUF files of the worker's model directory ([`ModelLibrary`]); read the snapshot's
 //! manifest and check its root against the spec's; fetch every contribution, each verified
 //! against its registered hash; train ([`crate::train`]); save the adapter in the PEFT format
-//! (with the report and the loss plot) under the adapters directory, upload the two PEFT files
-//! to the content store when one is configured, and report a [`TrainResult`].
+//! (with the report and the loss plot) under the adapters directory, build the Proof of
+//! Attribution index (every example's gradient sketch, taken while training, and a suffix
+//! array over the training contributions' tokens) and keep it under `attribution/`, upload the
+//! two PEFT files and the index to the content store when one is configured, and report a
+//! [`TrainResult`] (with the index's hash).
 //!
 //! On the CPU backend the result is bit-for-bit reproducible, so replicated workers agree on
 //! its hash. One training runs at a time per worker: it is CPU- (or GPU-) bound, and two would
@@ -13,6 +16,12 @@
 
 use super::{verify::fetch_contents, Executor, JobError, JobOutput};
 use crate::{
+	attribution::{
+		index::AttributionIndex,
+		influence::{IndexBuilder, Sketcher, DEFAULT_DIM},
+		service::IndexSource,
+		spans::SpanIndex,
+	},
 	chain::types::{Agreement, AssignedJob, JobKind, LoraHyperparams, TrainResult, TrainSpec},
 	fetch::Fetcher,
 	jobs::verify::ManifestSource,
@@ -30,6 +39,9 @@ use std::{
 	path::{Path, PathBuf},
 	sync::{Arc, Mutex},
 };
+
+/// Where attribution indexes are kept under the adapters directory (`0x<hash>.idx`).
+pub const INDEX_DIR: &str = "attribution";
 
 /// Base Models a worker holds, found by the blake2-256 hash of their GGUF file.
 pub struct ModelLibrary {
@@ -175,7 +187,7 @@ fn run(
 	config: &TrainConfig,
 	backend: TrainBackend,
 	adapters: &Path,
-) -> Result<(TrainResult, Vec<u8>, Vec<u8>), JobError> {
+) -> Result<(TrainResult, Vec<u8>, Vec<u8>, Vec<u8>), JobError> {
 	let data = Dataset::build(
 		documents,
 		&base.tokenizer,
@@ -183,8 +195,22 @@ fn run(
 		config.heldout_permille,
 	);
 	let failed = |e: train::TrainError| JobError::Failed(e.to_string());
+	// Every example's own gradient is sketched into the influence index as it trains.
+	let sketcher = Sketcher::last_blocks(DEFAULT_DIM, config.seed, base.config.block_count, 1);
+	let mut influence = IndexBuilder::new(sketcher);
 	let (adapter, report) =
-		train::train_on(backend, base, &data, config, &mut ()).map_err(failed)?;
+		train::train_on(backend, base, &data, config, &mut influence).map_err(failed)?;
+	let documents: Vec<(u64, Vec<u32>)> =
+		data.train.iter().map(|e| (e.contribution, e.tokens.clone())).collect();
+	let index = AttributionIndex {
+		spans: SpanIndex::build(&documents),
+		influence: Some(influence.finish()),
+	};
+	let index_bytes = index.to_bytes();
+	let index_hash = blake2_256(&index_bytes);
+	IndexSource::new(adapters.join(INDEX_DIR), None)
+		.save(&index_hash, &index_bytes)
+		.map_err(|e| JobError::Failed(format!("keeping the attribution index: {e}")))?;
 	let base_name = format!("blake2-256:0x{}", hex::encode(base_hash));
 	let weights = adapter.to_safetensors(&base.config);
 	let config_json = adapter.peft_config_json(&base_name).into_bytes();
@@ -200,8 +226,9 @@ fn run(
 		heldout_loss_before_micro: micro(report.before.loss),
 		heldout_loss_after_micro: micro(report.after.loss),
 		steps: config.steps,
+		attribution_index: index_hash,
 	};
-	Ok((result, weights, config_json))
+	Ok((result, weights, config_json, index_bytes))
 }
 
 #[async_trait]
@@ -240,14 +267,14 @@ impl<M: ManifestSource + ?Sized + 'static> Executor for TrainExecutor<M> {
 		let _running = self.one_at_a_time.lock().await;
 		let (models, adapters) = (self.models.clone(), self.adapters.clone());
 		let backend = backend_for(spec.agreement, self.backend);
-		let (result, weights, config_json) = tokio::task::spawn_blocking(move || {
+		let (result, weights, config_json, index) = tokio::task::spawn_blocking(move || {
 			let base = models.load(&spec.base_hash).map_err(JobError::Failed)?;
 			run(&base, &spec.base_hash, documents, &config, backend, &adapters)
 		})
 		.await
 		.map_err(|e| JobError::Failed(format!("training task: {e}")))??;
 		if let Some(store) = &self.store {
-			for bytes in [weights, config_json] {
+			for bytes in [weights, config_json, index] {
 				store
 					.put(bytes)
 					.await

@@ -17,7 +17,7 @@
 
 use super::protocol::{ApiError, PaymentHeaders};
 use crate::chain::{
-	inference::{self, MultiSignature, Receipt, ServedVersion},
+	inference::{self, AttributionEntry, MultiSignature, Receipt, ServedVersion},
 	Chain,
 };
 use std::{
@@ -187,6 +187,7 @@ impl Ledger {
 		auth: &Authorization,
 		prompt_tokens: u32,
 		completion_tokens: u32,
+		attribution: Vec<AttributionEntry>,
 	) -> Option<(Receipt, u128)> {
 		let fee = inference::fee(
 			auth.price,
@@ -208,8 +209,9 @@ impl Ledger {
 			prompt_tokens,
 			completion_tokens,
 			signature: MultiSignature::Sr25519(auth.signature),
+			attribution,
 		};
-		state.queued.push((receipt, fee));
+		state.queued.push((receipt.clone(), fee));
 		Some((receipt, fee))
 	}
 
@@ -269,7 +271,7 @@ impl Ledger {
 		if batch.is_empty() {
 			return Ok(report);
 		}
-		let receipts: Vec<Receipt> = batch.iter().map(|(r, _)| *r).collect();
+		let receipts: Vec<Receipt> = batch.iter().map(|(r, _)| r.clone()).collect();
 		match self.chain.submit_receipts(receipts).await {
 			Ok(()) => {
 				report.submitted = batch.len();
@@ -305,6 +307,7 @@ mod tests {
 			base_hash: [1; 32],
 			adapter_hash: [2; 32],
 			config_hash: [3; 32],
+			attribution_index: [4; 32],
 		}
 	}
 
@@ -337,7 +340,7 @@ mod tests {
 			ledger.authorize(&signed(&client, [9; 32], 1, 500), &version(), [9; 32]).await.unwrap();
 		assert_eq!(ledger.outstanding(&client.public().0), 500);
 		// 60 tokens at 2,000 per 1,000: 120.
-		let (receipt, fee) = ledger.settle(&auth, 20, 40).unwrap();
+		let (receipt, fee) = ledger.settle(&auth, 20, 40, Vec::new()).unwrap();
 		assert_eq!((fee, receipt.prompt_tokens, receipt.completion_tokens), (120, 20, 40));
 		assert_eq!(ledger.outstanding(&client.public().0), 120);
 
@@ -409,7 +412,7 @@ mod tests {
 		assert_eq!(ledger.outstanding(&client.public().0), 0);
 
 		let auth = ledger.authorize(&signed(&client, [9; 32], 2, 400), &v, [9; 32]).await.unwrap();
-		ledger.settle(&auth, 10, 10).unwrap();
+		ledger.settle(&auth, 10, 10, Vec::new()).unwrap();
 		chain.update(|s| s.failing_receipt_submits = 1);
 		assert!(ledger.flush().await.is_err());
 		assert_eq!(ledger.queued(), 1);
@@ -423,7 +426,7 @@ mod tests {
 		let (chain, ledger, client) = setup(1_000);
 		let auth =
 			ledger.authorize(&signed(&client, [9; 32], 1, 400), &version(), [9; 32]).await.unwrap();
-		ledger.settle(&auth, 10, 10).unwrap();
+		ledger.settle(&auth, 10, 10, Vec::new()).unwrap();
 		// The chain refuses it (its deposit is gone by then).
 		chain.update(|s| s.deposits.clear());
 		assert_eq!(ledger.flush().await.unwrap().submitted, 1);

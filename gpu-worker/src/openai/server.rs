@@ -17,7 +17,11 @@ use super::{
 	protocol::{self, ApiError, CompletionRequest, ModelRef, PaymentHeaders, Prompt, TextStream},
 };
 use crate::{
-	chain::{inference::ServedVersion, Chain},
+	attribution::{index::AnswerTrace, service::AttributionService},
+	chain::{
+		inference::{self, AttributionEntry, ServedVersion},
+		Chain,
+	},
 	model::tokenizer::Tokenizer,
 	net::{accept_loop, collect_capped},
 	openlora::{self, AdapterId, EngineHandle, Event, FinishReason},
@@ -79,6 +83,8 @@ pub struct ApiState {
 	next_id: AtomicU64,
 	/// Model versions served so far, by name, for `/v1/models`.
 	served: Mutex<BTreeMap<String, ServedVersion>>,
+	/// Attributes answers of versions that have an attribution index.
+	attribution: Option<Arc<AttributionService>>,
 }
 
 impl ApiState {
@@ -101,7 +107,15 @@ impl ApiState {
 			stop_tokens,
 			next_id: AtomicU64::new(1),
 			served: Mutex::new(BTreeMap::new()),
+			attribution: None,
 		}
+	}
+
+	/// Attributes every answer of a version with an attribution index through `service`: the
+	/// response and the receipt carry the attribution.
+	pub fn with_attribution(mut self, service: Arc<AttributionService>) -> Self {
+		self.attribution = Some(service);
+		self
 	}
 }
 
@@ -357,6 +371,7 @@ async fn completions(
 		auth,
 		served,
 		prompt_tokens: prompt.len() as u32,
+		prompt,
 		id,
 		created: SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()),
 		chat,
@@ -406,6 +421,7 @@ struct Run {
 	auth: Option<Authorization>,
 	served: Option<ServedVersion>,
 	prompt_tokens: u32,
+	prompt: Vec<u32>,
 	id: String,
 	created: u64,
 	chat: bool,
@@ -415,14 +431,33 @@ struct Run {
 struct Ending {
 	finish: &'static str,
 	completion_tokens: u32,
+	/// The generated tokens.
+	tokens: Vec<u32>,
 }
 
 impl Run {
-	/// Settles the request (a receipt when paid) and describes it for the response.
-	fn settle(&self, completion_tokens: u32) -> Value {
+	/// The answer's attribution, when its version has an index (empty otherwise).
+	async fn attribute(&self, ending: &Ending) -> Vec<AttributionEntry> {
+		let (Some(service), Some(served)) = (&self.state.attribution, &self.served) else {
+			return Vec::new();
+		};
+		let trace = AnswerTrace {
+			prompt: self.prompt.clone(),
+			answer: ending.tokens.clone(),
+			sketch: None,
+		};
+		inference::attribution_entries(&service.attribute(&served.attribution_index, trace).await)
+	}
+
+	/// Settles the request (a receipt with the attribution when paid) and describes it for the
+	/// response.
+	async fn settle(&self, ending: &Ending) -> Value {
+		let completion_tokens = ending.completion_tokens;
+		let attribution = self.attribute(ending).await;
 		let receipt = match (&self.state.ledger, &self.auth) {
-			(Some(ledger), Some(auth)) => {
-				ledger.settle(auth, self.prompt_tokens, completion_tokens).map(|(receipt, fee)| {
+			(Some(ledger), Some(auth)) => ledger
+				.settle(auth, self.prompt_tokens, completion_tokens, attribution.clone())
+				.map(|(receipt, fee)| {
 					json!({
 						"client": format!("0x{}", hex::encode(receipt.client)),
 						"model": receipt.model,
@@ -435,8 +470,7 @@ impl Run {
 						"completion_tokens": receipt.completion_tokens,
 						"worker": self.state.chain.as_ref().map(|c| format!("0x{}", hex::encode(c.account()))),
 					})
-				})
-			}
+				}),
 			_ => None,
 		};
 		json!({
@@ -444,6 +478,10 @@ impl Run {
 			"version": self.served.map(|s| s.version),
 			"adapter": self.served.map(|s| format!("0x{}", hex::encode(s.adapter_hash))),
 			"receipt": receipt,
+			"attribution": attribution
+				.iter()
+				.map(|e| json!({ "contribution": e.contribution, "weight": e.weight }))
+				.collect::<Vec<_>>(),
 		})
 	}
 
@@ -455,18 +493,20 @@ impl Run {
 	) -> Result<Ending, ApiError> {
 		let mut text = TextStream::new(self.parsed.stop.clone());
 		let mut completion_tokens = 0u32;
+		let mut tokens = Vec::new();
 		loop {
 			match events.recv().await {
 				Some(Event::Token { id }) => {
 					completion_tokens = completion_tokens.saturating_add(1);
+					tokens.push(id);
 					let bytes = self.state.tokenizer.decode_bytes(&[id]);
 					let delta = text.push(&bytes);
 					if !delta.is_empty() && !emit(delta) {
 						// The client went away: stop generating (dropping the receiver).
-						return Ok(Ending { finish: "stop", completion_tokens });
+						return Ok(Ending { finish: "stop", completion_tokens, tokens });
 					}
 					if text.stopped() {
-						return Ok(Ending { finish: "stop", completion_tokens });
+						return Ok(Ending { finish: "stop", completion_tokens, tokens });
 					}
 				}
 				Some(Event::Done { reason, .. }) => {
@@ -475,7 +515,7 @@ impl Run {
 						emit(rest);
 					}
 					let finish = protocol::finish_reason(reason == FinishReason::Length);
-					return Ok(Ending { finish, completion_tokens });
+					return Ok(Ending { finish, completion_tokens, tokens });
 				}
 				Some(Event::Error(e)) => return Err(serve_error(e)),
 				None => return Err(ApiError::Unavailable("the engine stopped".into())),
@@ -501,7 +541,7 @@ impl Run {
 				return Err(e);
 			}
 		};
-		let openledger = self.settle(ending.completion_tokens);
+		let openledger = self.settle(&ending).await;
 		let body = protocol::completion_body(
 			self.chat,
 			&self.id,
@@ -537,7 +577,7 @@ impl Run {
 				self.drive(events, |delta| tx.send(frame(&chunk(&delta, None))).is_ok()).await;
 			match result {
 				Ok(ending) => {
-					let openledger = self.settle(ending.completion_tokens);
+					let openledger = self.settle(&ending).await;
 					let last = chunk(
 						"",
 						Some((

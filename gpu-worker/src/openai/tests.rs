@@ -71,6 +71,7 @@ async fn setup() -> Option<Setup> {
 			base_hash,
 			adapter_hash,
 			config_hash: sp_crypto_hashing::blake2_256(&config_json),
+			attribution_index: [0; 32],
 		};
 		s.versions.insert((3, 1), version);
 		s.versions.insert((4, 1), ServedVersion { model: 4, base_hash: [9; 32], ..version });

@@ -11,6 +11,7 @@
 
 use super::{
 	adapters::{adapter_bytes, AdapterSource, DiskSource, HostCache, Loaded, Loader, Slab},
+	capture::{answer_step, Capture, CaptureSpec},
 	model::{BatchModel, KvCache, Row, Scratch},
 	AdapterId, AdapterInfo, EngineOptions, EngineStats, Event, FinishReason, Request, ServeError,
 	Tier,
@@ -27,7 +28,7 @@ use std::{
 	sync::Arc,
 	time::{Duration, Instant},
 };
-use tokio::sync::mpsc::UnboundedSender;
+use tokio::sync::{mpsc::UnboundedSender, oneshot};
 
 /// Called once with the outcome of [`Engine::request_load`].
 pub type LoadReply = Box<dyn FnOnce(Result<AdapterInfo, ServeError>) + Send>;
@@ -66,6 +67,15 @@ struct Seq {
 	submitted: Instant,
 	first_token_ms: Option<f64>,
 	slot: Option<usize>,
+	/// Set for requests flagged for attribution.
+	capture: Option<Box<Capturing>>,
+}
+
+/// A flagged request's capture as it fills, and where it goes when the request finishes.
+struct Capturing {
+	spec: CaptureSpec,
+	capture: Capture,
+	reply: oneshot::Sender<Capture>,
 }
 
 impl Seq {
@@ -73,7 +83,11 @@ impl Seq {
 		self.fed < self.request.prompt.len()
 	}
 
-	fn finish(&self, reason: FinishReason) {
+	fn finish(&mut self, reason: FinishReason) {
+		// The capture goes first, so that it is there when the caller sees `Done`.
+		if let Some(c) = self.capture.take() {
+			let _ = c.reply.send(c.capture);
+		}
 		let total_ms = self.submitted.elapsed().as_secs_f64() * 1e3;
 		let _ = self.events.send(Event::Done {
 			reason,
@@ -196,7 +210,33 @@ impl Engine {
 		request: Request,
 		events: UnboundedSender<Event>,
 	) -> Result<(), ServeError> {
+		self.add_request_with_capture(request, events, None)
+	}
+
+	/// [`Engine::add_request`], flagged for attribution when `capture` is given: what
+	/// [`CaptureSpec`] asks for is recorded as the request runs and sent on the `oneshot` when it
+	/// finishes, just before [`Event::Done`] (a failed or cancelled request drops the sender).
+	pub fn add_request_with_capture(
+		&mut self,
+		request: Request,
+		events: UnboundedSender<Event>,
+		capture: Option<(CaptureSpec, oneshot::Sender<Capture>)>,
+	) -> Result<(), ServeError> {
 		validate(self.model.config(), &request)?;
+		let capture = match capture {
+			None => None,
+			Some((spec, reply)) => {
+				let config = self.model.config();
+				if spec.layer >= config.block_count || spec.top_k == 0 {
+					return Err(ServeError::InvalidOptions(format!(
+						"capture at block {} with top_k {} (the model has {} blocks)",
+						spec.layer, spec.top_k, config.block_count
+					)));
+				}
+				let capture = Capture::new(spec, config.embedding_length, request.prompt.len());
+				Some(Box::new(Capturing { spec, capture, reply }))
+			}
+		};
 		if let Some(id) = request.adapter {
 			self.prefetch(id);
 		}
@@ -212,6 +252,7 @@ impl Engine {
 			submitted: Instant::now(),
 			first_token_ms: None,
 			slot: None,
+			capture,
 		});
 		Ok(())
 	}
@@ -481,6 +522,15 @@ impl Engine {
 			}
 		}
 		let member_set: HashSet<usize> = members.iter().copied().collect();
+		// The layers flagged members capture (nothing is allocated when none is flagged).
+		let mut taps: Vec<(usize, Vec<f32>)> = Vec::new();
+		for seq in members.iter().filter_map(|&i| self.running.get(i)) {
+			if let Some(c) = &seq.capture {
+				if !taps.iter().any(|(l, _)| *l == c.spec.layer) {
+					taps.push((c.spec.layer, Vec::new()));
+				}
+			}
+		}
 		let (model, slab, pool, scratch) = (&self.model, &self.slab, &self.pool, &mut self.scratch);
 		let result = {
 			let mut caches: Vec<&mut KvCache> = self
@@ -490,7 +540,9 @@ impl Engine {
 				.filter(|(i, _)| member_set.contains(i))
 				.map(|(_, s)| &mut s.cache)
 				.collect();
-			pool.install(|| model.forward_with(&rows, &mut caches, Some(slab), scratch))
+			pool.install(|| {
+				model.forward_tapped(&rows, &mut caches, Some(slab), scratch, &mut taps)
+			})
 		};
 		self.stats.steps += 1;
 		let logits = match result {
@@ -511,11 +563,18 @@ impl Engine {
 			}
 		};
 		// Advance the fed counts; then sample for the rows that asked for logits.
-		for row in &rows {
+		let dim = self.model.config().embedding_length;
+		for (r, row) in rows.iter().enumerate() {
 			if let Some(seq) = members.get(row.seq).and_then(|&i| self.running.get_mut(i)) {
 				seq.fed += 1;
 				if row.prefill {
 					self.stats.prompt_tokens += 1;
+				}
+				if let Some(c) = seq.capture.as_deref_mut() {
+					let tap = taps.iter().find(|(l, _)| *l == c.spec.layer);
+					let hidden = tap.and_then(|(_, t)| t.get(r * dim..(r + 1) * dim));
+					c.capture.hidden.extend_from_slice(hidden.unwrap_or(&[]));
+					c.capture.tokens.push(row.token);
 				}
 			}
 		}
@@ -533,6 +592,10 @@ impl Engine {
 				seq.finish(FinishReason::Stop);
 				finished.insert(i);
 				continue;
+			}
+			if let Some(c) = seq.capture.as_deref_mut() {
+				let step = answer_step(logits, c.spec.top_k, next, row.pos, self.model.head());
+				c.capture.answer.push(step);
 			}
 			let _ = seq.events.send(Event::Token { id: next });
 			seq.tokens.push(next);

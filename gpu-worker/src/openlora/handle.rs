@@ -6,6 +6,7 @@
 
 use super::{
 	adapters::{AdapterSource, DiskSource},
+	capture::{Capture, CaptureSpec},
 	engine::{validate, Engine},
 	AdapterId, AdapterInfo, EngineOptions, EngineStats, Event, Request, ServeError,
 };
@@ -17,7 +18,11 @@ use std::{
 use tokio::sync::{mpsc::UnboundedReceiver, oneshot};
 
 enum Command {
-	Submit(Request, tokio::sync::mpsc::UnboundedSender<Event>),
+	Submit(
+		Request,
+		tokio::sync::mpsc::UnboundedSender<Event>,
+		Option<(CaptureSpec, oneshot::Sender<Capture>)>,
+	),
 	Load(AdapterId, bool, oneshot::Sender<Result<AdapterInfo, ServeError>>),
 	Unload(AdapterId, oneshot::Sender<Result<(), ServeError>>),
 	Wake,
@@ -117,8 +122,23 @@ impl EngineHandle {
 	pub fn submit(&self, request: Request) -> Result<UnboundedReceiver<Event>, ServeError> {
 		validate(&self.inner.config, &request)?;
 		let (events, receiver) = tokio::sync::mpsc::unbounded_channel();
-		self.send(Command::Submit(request, events))?;
+		self.send(Command::Submit(request, events, None))?;
 		Ok(receiver)
+	}
+
+	/// [`EngineHandle::submit`] flagged for attribution: the [`Capture`] comes on the second
+	/// receiver when the request finishes, before [`Event::Done`] is sent (so it is there once
+	/// `Done` is seen); it is dropped unsent when the request fails or is cancelled.
+	pub fn submit_with_capture(
+		&self,
+		request: Request,
+		spec: CaptureSpec,
+	) -> Result<(UnboundedReceiver<Event>, oneshot::Receiver<Capture>), ServeError> {
+		validate(&self.inner.config, &request)?;
+		let (events, receiver) = tokio::sync::mpsc::unbounded_channel();
+		let (reply, capture) = oneshot::channel();
+		self.send(Command::Submit(request, events, Some((spec, reply))))?;
+		Ok((receiver, capture))
 	}
 
 	/// Makes adapter `id` resident in a slab slot (loading it from disk or the store when
@@ -176,8 +196,10 @@ fn run(mut engine: Engine, inbox: mpsc::Receiver<Command>, snapshot: Arc<Mutex<S
 		let mut next = first;
 		while let Some(command) = next {
 			match command {
-				Command::Submit(request, events) => {
-					if let Err(e) = engine.add_request(request, events.clone()) {
+				Command::Submit(request, events, capture) => {
+					if let Err(e) =
+						engine.add_request_with_capture(request, events.clone(), capture)
+					{
 						let _ = events.send(Event::Error(e));
 					}
 				}

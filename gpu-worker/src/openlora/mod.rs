@@ -28,6 +28,7 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod adapters;
+pub mod capture;
 #[cfg(feature = "cuda")]
 pub mod cuda;
 pub mod engine;
@@ -44,6 +45,7 @@ use crate::train::lora::Target;
 use std::path::PathBuf;
 
 pub use adapters::{AdapterSource, DiskSource};
+pub use capture::{AnswerStep, Capture, CaptureSpec};
 pub use engine::Engine;
 pub use handle::EngineHandle;
 pub use naive::NaiveServer;

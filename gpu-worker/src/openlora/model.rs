@@ -187,6 +187,25 @@ impl BatchModel {
 		slab: Option<&Slab>,
 		scratch: &'s mut Scratch,
 	) -> Result<&'s [f32], ServeError> {
+		self.forward_tapped(rows, caches, slab, scratch, &mut [])
+	}
+
+	/// The output projection (`vocab × dim`; the embeddings when tied).
+	pub fn head(&self) -> &PackedMatrix {
+		&self.output
+	}
+
+	/// [`BatchModel::forward_with`] that also copies the residual stream entering each layer
+	/// named in `taps` (`(layer, buffer)`: every row's `dim` values, in row order) into its
+	/// buffer. With no taps it is exactly [`BatchModel::forward_with`].
+	pub fn forward_tapped<'s>(
+		&self,
+		rows: &[Row],
+		caches: &mut [&mut KvCache],
+		slab: Option<&Slab>,
+		scratch: &'s mut Scratch,
+		taps: &mut [(usize, Vec<f32>)],
+	) -> Result<&'s [f32], ServeError> {
 		let c = &self.config;
 		let (dim, kv, ffn, vocab) =
 			(c.embedding_length, c.kv_dim(), c.feed_forward_length, c.vocab_size);
@@ -250,6 +269,10 @@ impl BatchModel {
 		let qkv_len = dim + 2 * kv;
 		let [q_at, k_at, v_at, o_at, gate_at, up_at, down_at] = Target::ALL.map(Target::index);
 		for (l, layer) in self.layers.iter().enumerate() {
+			for (_, tap) in taps.iter_mut().filter(|(at, _)| *at == l) {
+				tap.clear();
+				tap.extend_from_slice(x);
+			}
 			let p = &layer.proj;
 			norm(x, &layer.attn_norm, h);
 			let qkv = sized(qkv, m * qkv_len);

@@ -28,7 +28,7 @@ use super::{
 	TrainError,
 };
 use crate::model::{
-	reference::{Matrix, Weights},
+	reference::{BlockWeights, Matrix, Weights},
 	LlamaConfig,
 };
 use burn::tensor::{activation, backend::Backend, Int, Tensor, TensorData};
@@ -94,76 +94,19 @@ impl<B: Backend> BaseModel<B> {
 		weights: &Weights,
 		device: &B::Device,
 	) -> Result<Self, TrainError> {
-		let head_dim = config.head_dim();
-		let rope_dims = config.rope_dimension_count;
-		if rope_dims == 0 || rope_dims > head_dim || rope_dims % 2 != 0 {
-			return Err(TrainError::Unsupported(format!(
-				"rope over {rope_dims} of {head_dim} dimensions per head"
-			)));
-		}
-		if config.head_count_kv == 0 || config.head_count % config.head_count_kv != 0 {
-			return Err(TrainError::Unsupported(format!(
-				"{} query heads over {} key/value heads",
-				config.head_count, config.head_count_kv
-			)));
-		}
-		let transposed = |m: &Matrix| -> Tensor<B, 2> {
-			let (rows, cols) = (m.rows(), m.cols());
-			let mut t = vec![0f32; rows.saturating_mul(cols)];
-			for r in 0..rows {
-				if let Some(row) = m.row(r) {
-					for (c, v) in row.iter().enumerate() {
-						if let Some(slot) = t.get_mut(c.saturating_mul(rows).saturating_add(r)) {
-							*slot = *v;
-						}
-					}
-				}
-			}
-			Tensor::from_data(TensorData::new(t, [cols, rows]), device)
-		};
-		let vector =
-			|v: &[f32]| Tensor::<B, 1>::from_data(TensorData::new(v.to_vec(), [v.len()]), device);
-		let blocks = weights
-			.blocks
-			.iter()
-			.map(|b| Block {
-				attn_norm: vector(&b.attn_norm),
-				proj: [
-					transposed(&b.attn_q),
-					transposed(&b.attn_k),
-					transposed(&b.attn_v),
-					transposed(&b.attn_output),
-					transposed(&b.ffn_gate),
-					transposed(&b.ffn_up),
-					transposed(&b.ffn_down),
-				],
-				ffn_norm: vector(&b.ffn_norm),
-			})
-			.collect();
+		check_config(&config)?;
+		let blocks = weights.blocks.iter().map(|b| block_tensors(b, device)).collect();
 		let embd = &weights.token_embd;
 		let token_embd =
 			Tensor::from_data(TensorData::new(embd_data(embd), [embd.rows(), embd.cols()]), device);
-
-		// RoPE tables in f64, like the reference: angle(pos, i) = pos * base^(-2i / rope_dims).
-		let half = rope_dims / 2;
-		let ctx = config.context_length;
-		let (mut cos, mut sin) = (Vec::with_capacity(ctx * half), Vec::with_capacity(ctx * half));
-		for pos in 0..ctx {
-			for i in 0..half {
-				let exponent = -2.0 * i as f64 / rope_dims as f64;
-				let theta = pos as f64 * f64::from(config.rope_freq_base).powf(exponent);
-				let (s, c) = theta.sin_cos();
-				cos.push(c as f32);
-				sin.push(s as f32);
-			}
-		}
+		let (rope_cos, rope_sin) = rope_tables(&config, device);
 		Ok(Self {
-			output_t: transposed(weights.output_projection()),
-			output_norm: vector(&weights.output_norm),
+			output_t: transposed(weights.output_projection(), device),
+			output_norm: vector(&weights.output_norm, device),
 			token_embd,
 			blocks,
-			rope_cos: Tensor::from_data(TensorData::new(cos, [ctx, half]), device),
-			rope_sin: Tensor::from_data(TensorData::new(sin, [ctx, half]), device),
+			rope_cos,
+			rope_sin,
 			device: device.clone(),
 			config,
 		})
@@ -201,75 +144,9 @@ impl<B: Backend> BaseModel<B> {
 		let ids = Tensor::<B, 1, Int>::from_data(TensorData::new(ids, [t]), &self.device);
 		let mut x = self.token_embd.clone().select(0, ids);
 
-		let (heads, kv_heads, head_dim) = (c.head_count, c.head_count_kv, c.head_dim());
-		let group = heads / kv_heads;
-		let scale = 1.0 / (head_dim as f32).sqrt();
-		let mut mask = vec![0f32; t * t];
-		for (i, row) in mask.chunks_exact_mut(t).enumerate() {
-			for v in row.iter_mut().skip(i + 1) {
-				*v = MASKED;
-			}
-		}
-		let mask = Tensor::<B, 2>::from_data(TensorData::new(mask, [t, t]), &self.device)
-			.unsqueeze_dim::<3>(0)
-			.expand([heads, t, t]);
-		let cos = self.rope_cos.clone().narrow(0, 0, t);
-		let sin = self.rope_sin.clone().narrow(0, 0, t);
-
+		let attn = Attention::new(c, &self.rope_cos, &self.rope_sin, t, &self.device);
 		for (n, block) in self.blocks.iter().enumerate() {
-			let pairs = lora.and_then(|l| l.blocks.get(n));
-			let lora_scale = lora.map(|l| l.scale).unwrap_or(0.0);
-			let mut project = |input: &Tensor<B, 2>, target: Target| -> Tensor<B, 2> {
-				let i = target.index();
-				let base = input.clone().matmul(block.proj[i].clone());
-				match pairs.and_then(|p| p[i].as_ref()) {
-					None => base,
-					Some(pair) => {
-						let [rows, cols] = input.dims();
-						let masked = match dropout
-							.as_deref_mut()
-							.and_then(|d| d.mask(n, target, rows, cols))
-						{
-							Some(m) => input.clone().mul(Tensor::from_data(
-								TensorData::new(m, [rows, cols]),
-								&self.device,
-							)),
-							None => input.clone(),
-						};
-						base + masked
-							.matmul(pair.a.clone())
-							.matmul(pair.b.clone())
-							.mul_scalar(lora_scale)
-					}
-				}
-			};
-
-			let h = rms_norm(x.clone(), &block.attn_norm, c.rms_norm_eps);
-			let q = project(&h, Target::Q);
-			let k = project(&h, Target::K);
-			let v = project(&h, Target::V);
-			let q = rope(q.reshape([t, heads, head_dim]), &cos, &sin, c.rope_dimension_count);
-			let k = rope(k.reshape([t, kv_heads, head_dim]), &cos, &sin, c.rope_dimension_count);
-			// [heads, T, head_dim]; each key/value head serves `group` query heads in a row.
-			let q = q.swap_dims(0, 1);
-			let expand = |m: Tensor<B, 3>| -> Tensor<B, 3> {
-				m.swap_dims(0, 1)
-					.unsqueeze_dim::<4>(1)
-					.expand([kv_heads, group, t, head_dim])
-					.reshape([heads, t, head_dim])
-			};
-			let k = expand(k);
-			let v = expand(v.reshape([t, kv_heads, head_dim]));
-			let scores = q.matmul(k.swap_dims(1, 2)).mul_scalar(scale) + mask.clone();
-			let mixed = activation::softmax(scores, 2)
-				.matmul(v)
-				.swap_dims(0, 1)
-				.reshape([t, heads * head_dim]);
-			x = x + project(&mixed, Target::O);
-
-			let h = rms_norm(x.clone(), &block.ffn_norm, c.rms_norm_eps);
-			let act = activation::silu(project(&h, Target::Gate)) * project(&h, Target::Up);
-			x = x + project(&act, Target::Down);
+			x = block_forward(block, n, x, lora, &mut dropout, &attn, c, &self.device);
 		}
 		let h = rms_norm(x, &self.output_norm, c.rms_norm_eps);
 		Ok(h.matmul(self.output_t.clone()))
@@ -294,6 +171,281 @@ impl<B: Backend> BaseModel<B> {
 		let picked = activation::log_softmax(logits, 1).gather(1, ids);
 		Ok(picked.mean().neg())
 	}
+}
+
+/// The last blocks of a base Model, from `first_block` on, and its output norm, with the same
+/// math as [`BaseModel::forward`]: what the Proof of Attribution recomputes at serve time from
+/// the residual stream the serving engine captured entering `first_block`, so that an answer's
+/// gradient on those blocks' LoRA parameters costs a few blocks, not the whole Model.
+#[derive(Debug, Clone)]
+pub struct TailModel<B: Backend> {
+	config: LlamaConfig,
+	first_block: usize,
+	/// Blocks `first_block..`.
+	blocks: Vec<Block<B>>,
+	output_norm: Tensor<B, 1>,
+	rope_cos: Tensor<B, 2>,
+	rope_sin: Tensor<B, 2>,
+	device: B::Device,
+}
+
+impl<B: Backend> TailModel<B> {
+	/// Blocks `first_block..` of `weights` (and the output norm) on `device`.
+	pub fn new(
+		config: LlamaConfig,
+		weights: &Weights,
+		first_block: usize,
+		device: &B::Device,
+	) -> Result<Self, TrainError> {
+		check_config(&config)?;
+		if first_block >= weights.blocks.len() {
+			return Err(TrainError::InvalidConfig(format!(
+				"block {first_block} of a model with {} blocks",
+				weights.blocks.len()
+			)));
+		}
+		let blocks =
+			weights.blocks.iter().skip(first_block).map(|b| block_tensors(b, device)).collect();
+		let (rope_cos, rope_sin) = rope_tables(&config, device);
+		Ok(Self {
+			first_block,
+			blocks,
+			output_norm: vector(&weights.output_norm, device),
+			rope_cos,
+			rope_sin,
+			device: device.clone(),
+			config,
+		})
+	}
+
+	/// The hyperparameters.
+	pub fn config(&self) -> &LlamaConfig {
+		&self.config
+	}
+
+	/// The first block it holds.
+	pub fn first_block(&self) -> usize {
+		self.first_block
+	}
+
+	/// The device the weights live on.
+	pub fn device(&self) -> &B::Device {
+		&self.device
+	}
+
+	/// The final hidden states after the output norm, `[T, D]` (what the LM head multiplies),
+	/// from `x`, the residual stream entering block [`TailModel::first_block`] at positions
+	/// `0..T`. `lora.blocks` is indexed by block number, as for [`BaseModel::forward`].
+	pub fn hidden(
+		&self,
+		x: Tensor<B, 2>,
+		lora: Option<&LoraTensors<B>>,
+	) -> Result<Tensor<B, 2>, TrainError> {
+		let c = &self.config;
+		let [t, d] = x.dims();
+		if t == 0 {
+			return Err(TrainError::EmptySequence);
+		}
+		if t > c.context_length {
+			return Err(TrainError::SequenceTooLong { len: t, context: c.context_length });
+		}
+		if d != c.embedding_length {
+			return Err(TrainError::InvalidConfig(format!(
+				"hidden states of {d} values, the model's are {}",
+				c.embedding_length
+			)));
+		}
+		let attn = Attention::new(c, &self.rope_cos, &self.rope_sin, t, &self.device);
+		let mut x = x;
+		for (i, block) in self.blocks.iter().enumerate() {
+			x = block_forward(
+				block,
+				self.first_block + i,
+				x,
+				lora,
+				&mut None,
+				&attn,
+				c,
+				&self.device,
+			);
+		}
+		Ok(rms_norm(x, &self.output_norm, c.rms_norm_eps))
+	}
+}
+
+/// Refuses what the forward pass does not implement.
+fn check_config(config: &LlamaConfig) -> Result<(), TrainError> {
+	let head_dim = config.head_dim();
+	let rope_dims = config.rope_dimension_count;
+	if rope_dims == 0 || rope_dims > head_dim || rope_dims % 2 != 0 {
+		return Err(TrainError::Unsupported(format!(
+			"rope over {rope_dims} of {head_dim} dimensions per head"
+		)));
+	}
+	if config.head_count_kv == 0 || config.head_count % config.head_count_kv != 0 {
+		return Err(TrainError::Unsupported(format!(
+			"{} query heads over {} key/value heads",
+			config.head_count, config.head_count_kv
+		)));
+	}
+	Ok(())
+}
+
+/// `m` transposed, as an `in × out` tensor.
+fn transposed<B: Backend>(m: &Matrix, device: &B::Device) -> Tensor<B, 2> {
+	let (rows, cols) = (m.rows(), m.cols());
+	let mut t = vec![0f32; rows.saturating_mul(cols)];
+	for r in 0..rows {
+		if let Some(row) = m.row(r) {
+			for (c, v) in row.iter().enumerate() {
+				if let Some(slot) = t.get_mut(c.saturating_mul(rows).saturating_add(r)) {
+					*slot = *v;
+				}
+			}
+		}
+	}
+	Tensor::from_data(TensorData::new(t, [cols, rows]), device)
+}
+
+fn vector<B: Backend>(v: &[f32], device: &B::Device) -> Tensor<B, 1> {
+	Tensor::<B, 1>::from_data(TensorData::new(v.to_vec(), [v.len()]), device)
+}
+
+fn block_tensors<B: Backend>(b: &BlockWeights, device: &B::Device) -> Block<B> {
+	Block {
+		attn_norm: vector(&b.attn_norm, device),
+		proj: [
+			transposed(&b.attn_q, device),
+			transposed(&b.attn_k, device),
+			transposed(&b.attn_v, device),
+			transposed(&b.attn_output, device),
+			transposed(&b.ffn_gate, device),
+			transposed(&b.ffn_up, device),
+			transposed(&b.ffn_down, device),
+		],
+		ffn_norm: vector(&b.ffn_norm, device),
+	}
+}
+
+/// RoPE tables in f64, like the reference: angle(pos, i) = pos * base^(-2i / rope_dims);
+/// `(cos, sin)`, each `[context, rope_dims / 2]`.
+fn rope_tables<B: Backend>(
+	config: &LlamaConfig,
+	device: &B::Device,
+) -> (Tensor<B, 2>, Tensor<B, 2>) {
+	let rope_dims = config.rope_dimension_count;
+	let half = rope_dims / 2;
+	let ctx = config.context_length;
+	let (mut cos, mut sin) = (Vec::with_capacity(ctx * half), Vec::with_capacity(ctx * half));
+	for pos in 0..ctx {
+		for i in 0..half {
+			let exponent = -2.0 * i as f64 / rope_dims as f64;
+			let theta = pos as f64 * f64::from(config.rope_freq_base).powf(exponent);
+			let (s, c) = theta.sin_cos();
+			cos.push(c as f32);
+			sin.push(s as f32);
+		}
+	}
+	(
+		Tensor::from_data(TensorData::new(cos, [ctx, half]), device),
+		Tensor::from_data(TensorData::new(sin, [ctx, half]), device),
+	)
+}
+
+/// What every block of one forward pass shares: the causal mask and the RoPE tables of its
+/// `T` positions.
+struct Attention<B: Backend> {
+	mask: Tensor<B, 3>,
+	cos: Tensor<B, 2>,
+	sin: Tensor<B, 2>,
+	t: usize,
+}
+
+impl<B: Backend> Attention<B> {
+	fn new(
+		c: &LlamaConfig,
+		rope_cos: &Tensor<B, 2>,
+		rope_sin: &Tensor<B, 2>,
+		t: usize,
+		device: &B::Device,
+	) -> Self {
+		let mut mask = vec![0f32; t * t];
+		for (i, row) in mask.chunks_exact_mut(t).enumerate() {
+			for v in row.iter_mut().skip(i + 1) {
+				*v = MASKED;
+			}
+		}
+		let mask = Tensor::<B, 2>::from_data(TensorData::new(mask, [t, t]), device)
+			.unsqueeze_dim::<3>(0)
+			.expand([c.head_count, t, t]);
+		let cos = rope_cos.clone().narrow(0, 0, t);
+		let sin = rope_sin.clone().narrow(0, 0, t);
+		Self { mask, cos, sin, t }
+	}
+}
+
+/// Block `n` over the `[T, D]` residual stream `x` (its LoRA pairs from `lora.blocks[n]`).
+#[allow(clippy::too_many_arguments)]
+fn block_forward<B: Backend>(
+	block: &Block<B>,
+	n: usize,
+	mut x: Tensor<B, 2>,
+	lora: Option<&LoraTensors<B>>,
+	dropout: &mut Option<&mut dyn DropoutMasks>,
+	attn: &Attention<B>,
+	c: &LlamaConfig,
+	device: &B::Device,
+) -> Tensor<B, 2> {
+	let t = attn.t;
+	let (heads, kv_heads, head_dim) = (c.head_count, c.head_count_kv, c.head_dim());
+	let group = heads / kv_heads;
+	let scale = 1.0 / (head_dim as f32).sqrt();
+	let (cos, sin) = (&attn.cos, &attn.sin);
+	let pairs = lora.and_then(|l| l.blocks.get(n));
+	let lora_scale = lora.map(|l| l.scale).unwrap_or(0.0);
+	let mut project = |input: &Tensor<B, 2>, target: Target| -> Tensor<B, 2> {
+		let i = target.index();
+		let base = input.clone().matmul(block.proj[i].clone());
+		match pairs.and_then(|p| p[i].as_ref()) {
+			None => base,
+			Some(pair) => {
+				let [rows, cols] = input.dims();
+				let masked =
+					match dropout.as_deref_mut().and_then(|d| d.mask(n, target, rows, cols)) {
+						Some(m) => input
+							.clone()
+							.mul(Tensor::from_data(TensorData::new(m, [rows, cols]), device)),
+						None => input.clone(),
+					};
+				base + masked.matmul(pair.a.clone()).matmul(pair.b.clone()).mul_scalar(lora_scale)
+			}
+		}
+	};
+
+	let h = rms_norm(x.clone(), &block.attn_norm, c.rms_norm_eps);
+	let q = project(&h, Target::Q);
+	let k = project(&h, Target::K);
+	let v = project(&h, Target::V);
+	let q = rope(q.reshape([t, heads, head_dim]), cos, sin, c.rope_dimension_count);
+	let k = rope(k.reshape([t, kv_heads, head_dim]), cos, sin, c.rope_dimension_count);
+	// [heads, T, head_dim]; each key/value head serves `group` query heads in a row.
+	let q = q.swap_dims(0, 1);
+	let expand = |m: Tensor<B, 3>| -> Tensor<B, 3> {
+		m.swap_dims(0, 1)
+			.unsqueeze_dim::<4>(1)
+			.expand([kv_heads, group, t, head_dim])
+			.reshape([heads, t, head_dim])
+	};
+	let k = expand(k);
+	let v = expand(v.reshape([t, kv_heads, head_dim]));
+	let scores = q.matmul(k.swap_dims(1, 2)).mul_scalar(scale) + attn.mask.clone();
+	let mixed =
+		activation::softmax(scores, 2).matmul(v).swap_dims(0, 1).reshape([t, heads * head_dim]);
+	x = x + project(&mixed, Target::O);
+
+	let h = rms_norm(x.clone(), &block.ffn_norm, c.rms_norm_eps);
+	let act = activation::silu(project(&h, Target::Gate)) * project(&h, Target::Up);
+	x + project(&act, Target::Down)
 }
 
 /// The embedding rows, row-major.

@@ -30,7 +30,7 @@ use crate::model::{
 use std::path::Path;
 
 pub use data::{Dataset, Document, Example};
-pub use llama::{host, BaseModel};
+pub use llama::{host, BaseModel, TailModel};
 pub use lora::{Adapter, LoraConfig, Target};
 pub use trainer::{train, TrainConfig, TrainHooks, TrainReport};
 

@@ -20,7 +20,8 @@ fn fee<T: Config>() -> BalanceOf<T> {
 /// Puts `amount` in the pot (and its existential deposit, if it has none).
 fn fund_pot<T: Config>(amount: BalanceOf<T>) {
 	let pot = Pallet::<T>::pot();
-	let ed = <T::Currency as frame_support::traits::fungible::Inspect<T::AccountId>>::minimum_balance();
+	let ed =
+		<T::Currency as frame_support::traits::fungible::Inspect<T::AccountId>>::minimum_balance();
 	let _ = T::Currency::mint_into(&pot, amount.saturating_add(ed));
 }
 

@@ -16,8 +16,8 @@ use sp_runtime::{
 };
 
 use crate::{
-	AttributionEntry, BalanceOf, Config, ContributionRecords, CurrentParams, Error, Event,
-	ModelId, Pallet, Rewards, Split, VersionIndex, VersionRecords, WeightInfo,
+	AttributionEntry, BalanceOf, Config, ContributionRecords, CurrentParams, Error, Event, ModelId,
+	Pallet, Rewards, Split, VersionIndex, VersionRecords, WeightInfo,
 };
 
 impl<T: Config> Pallet<T> {
@@ -57,7 +57,8 @@ impl<T: Config> Pallet<T> {
 		}
 
 		let part = shares.contributors.mul_floor(fee);
-		let contributions = Self::contributor_parts(model, version, part, params.contributor_cap, attribution);
+		let contributions =
+			Self::contributor_parts(model, version, part, params.contributor_cap, attribution);
 		for (_, _, amount) in &contributions {
 			paid = paid.saturating_add(*amount);
 		}

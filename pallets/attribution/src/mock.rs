@@ -77,9 +77,8 @@ pub fn add_contribution(
 	contributor: AccountId,
 	accepted: Option<u32>,
 ) {
-	CONTRIBUTIONS.with(|c| {
-		c.borrow_mut().insert(id, FakeContribution { datanet, contributor, accepted })
-	});
+	CONTRIBUTIONS
+		.with(|c| c.borrow_mut().insert(id, FakeContribution { datanet, contributor, accepted }));
 }
 
 /// Adds a snapshot of `datanet` covering its first `count` accepted contributions.

@@ -41,7 +41,9 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// See [`AttributionApi::contribution_record`].
-	pub fn api_contribution_record(contribution: ContributionId) -> Option<ContributionRecordOf<T>> {
+	pub fn api_contribution_record(
+		contribution: ContributionId,
+	) -> Option<ContributionRecordOf<T>> {
 		ContributionRecords::<T>::get(contribution)
 	}
 

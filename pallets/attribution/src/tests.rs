@@ -376,13 +376,15 @@ fn governance_sets_parameters_within_bounds() {
 				Error::<Test>::ParamsOutOfBounds
 			);
 		}
-		let low_cap = Params { shares: shares(20, 35, 40, 5), contributor_cap: Perbill::from_percent(9) };
+		let low_cap =
+			Params { shares: shares(20, 35, 40, 5), contributor_cap: Perbill::from_percent(9) };
 		assert_noop!(
 			Attribution::set_params(RuntimeOrigin::root(), low_cap),
 			Error::<Test>::ParamsOutOfBounds
 		);
 		// The bounds themselves are allowed.
-		let edge = Params { shares: shares(70, 10, 0, 20), contributor_cap: Perbill::from_percent(10) };
+		let edge =
+			Params { shares: shares(70, 10, 0, 20), contributor_cap: Perbill::from_percent(10) };
 		assert_ok!(Attribution::set_params(RuntimeOrigin::root(), edge));
 	});
 }

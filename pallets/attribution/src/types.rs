@@ -66,11 +66,11 @@ impl FeeShares {
 			.iter()
 			.map(|p| u64::from(p.deconstruct()))
 			.sum::<u64>();
-		sum == u64::from(Perbill::one().deconstruct()) &&
-			self.contributors >= Perbill::from_percent(bounds::MIN_CONTRIBUTORS_PERCENT) &&
-			self.owner <= Perbill::from_percent(bounds::MAX_OWNER_PERCENT) &&
-			self.workers <= Perbill::from_percent(bounds::MAX_WORKERS_PERCENT) &&
-			self.treasury <= Perbill::from_percent(bounds::MAX_TREASURY_PERCENT)
+		sum == u64::from(Perbill::one().deconstruct())
+			&& self.contributors >= Perbill::from_percent(bounds::MIN_CONTRIBUTORS_PERCENT)
+			&& self.owner <= Perbill::from_percent(bounds::MAX_OWNER_PERCENT)
+			&& self.workers <= Perbill::from_percent(bounds::MAX_WORKERS_PERCENT)
+			&& self.treasury <= Perbill::from_percent(bounds::MAX_TREASURY_PERCENT)
 	}
 }
 
@@ -110,8 +110,8 @@ pub struct Params {
 impl Params {
 	/// Whether the shares are valid and the cap within its bound.
 	pub fn is_valid(&self) -> bool {
-		self.shares.is_valid() &&
-			self.contributor_cap >= Perbill::from_percent(bounds::MIN_CONTRIBUTOR_CAP_PERCENT)
+		self.shares.is_valid()
+			&& self.contributor_cap >= Perbill::from_percent(bounds::MIN_CONTRIBUTOR_CAP_PERCENT)
 	}
 }
 

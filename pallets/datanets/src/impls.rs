@@ -610,8 +610,8 @@ impl<T: Config> DatanetsInspect<T::AccountId, BalanceOf<T>> for Pallet<T> {
 	) -> Option<T::AccountId> {
 		Contributions::<T>::get(contribution)
 			.filter(|c| {
-				c.datanet == snapshot.datanet &&
-					c.accepted_position().is_some_and(|position| position < snapshot.count)
+				c.datanet == snapshot.datanet
+					&& c.accepted_position().is_some_and(|position| position < snapshot.count)
 			})
 			.map(|c| c.contributor)
 	}

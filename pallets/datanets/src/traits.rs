@@ -62,8 +62,7 @@ pub trait DatanetsInspect<AccountId, Balance> {
 	/// (as [`Self::snapshot`] returned it): it was accepted into the snapshot's Datanet at a
 	/// position the snapshot covers. Rejected, withdrawn, pending and later contributions earn
 	/// nothing. One storage read.
-	fn attributable(contribution: ContributionId, snapshot: &SnapshotSummary)
-		-> Option<AccountId>;
+	fn attributable(contribution: ContributionId, snapshot: &SnapshotSummary) -> Option<AccountId>;
 
 	/// Builds a snapshot of `accepted` contributions, all owned by `owner`'s Datanet, for other
 	/// pallets' benchmarks. Funds the accounts it needs.

@@ -251,9 +251,9 @@ mod benchmarks {
 				prompt_tokens: TOKENS,
 				completion_tokens: TOKENS,
 				signature: signature.into(),
-				attribution: full_attribution::<T>().try_into().map_err(|_| {
-					BenchmarkError::Stop("the attribution is over MaxAttribution")
-				})?,
+				attribution: full_attribution::<T>()
+					.try_into()
+					.map_err(|_| BenchmarkError::Stop("the attribution is over MaxAttribution"))?,
 			});
 			clients.push(client);
 		}

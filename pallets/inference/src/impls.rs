@@ -28,10 +28,10 @@ use sp_runtime::{
 };
 
 use crate::{
-	traits::Payout, AttributionEntry, BalanceOf, Config, DepositInfoOf, Deposits, Error, Event, HoldReason,
-	InferResult, InferSpec, JobId, ModelId, Nonces, Pallet, PendingInfer, PendingInferOf,
-	PendingInfers, Prices, ReceiptOf, RejectReason, VersionIndex, WeightInfo, Withdrawal,
-	TOKENS_PER_PRICE,
+	traits::Payout, AttributionEntry, BalanceOf, Config, DepositInfoOf, Deposits, Error, Event,
+	HoldReason, InferResult, InferSpec, JobId, ModelId, Nonces, Pallet, PendingInfer,
+	PendingInferOf, PendingInfers, Prices, ReceiptOf, RejectReason, VersionIndex, WeightInfo,
+	Withdrawal, TOKENS_PER_PRICE,
 };
 
 impl<T: Config> Pallet<T> {
@@ -242,10 +242,7 @@ impl<T: Config> Pallet<T> {
 			Deposits::<T>::get(&receipt.client).is_some_and(|d| d.held >= fee),
 			RejectReason::InsufficientDeposit
 		);
-		ensure!(
-			crate::attribution_well_formed(&receipt.attribution),
-			RejectReason::BadAttribution
-		);
+		ensure!(crate::attribution_well_formed(&receipt.attribution), RejectReason::BadAttribution);
 		let payload = crate::signing_payload(
 			genesis,
 			worker,
@@ -410,18 +407,18 @@ impl<T: Config> Pallet<T> {
 	/// attribution has at most `MaxAttribution` well-formed entries.
 	pub fn decode_infer_result(payload: &[u8]) -> Option<InferResult> {
 		InferResult::decode_all(&mut &payload[..]).ok().filter(|result| {
-			core::str::from_utf8(&result.completion).is_ok() &&
-				result.attribution.len() <= T::MaxAttribution::get() as usize &&
-				crate::attribution_well_formed(&result.attribution)
+			core::str::from_utf8(&result.completion).is_ok()
+				&& result.attribution.len() <= T::MaxAttribution::get() as usize
+				&& crate::attribution_well_formed(&result.attribution)
 		})
 	}
 
 	/// Whether two results of one on-chain inference agree: equal completions and token
 	/// counts, and top-k sets overlapping by at least `AttributionAgreement` of the larger.
 	pub fn infer_results_agree(a: &InferResult, b: &InferResult) -> bool {
-		if a.completion != b.completion ||
-			a.prompt_tokens != b.prompt_tokens ||
-			a.completion_tokens != b.completion_tokens
+		if a.completion != b.completion
+			|| a.prompt_tokens != b.prompt_tokens
+			|| a.completion_tokens != b.completion_tokens
 		{
 			return false;
 		}
@@ -432,8 +429,8 @@ impl<T: Config> Pallet<T> {
 			.filter(|x| b.attribution.iter().any(|y| y.contribution == x.contribution))
 			.count();
 		// `shared / larger >= agreement`, in integers: `shared * 1e9 >= agreement * larger`.
-		let need = u64::from(T::AttributionAgreement::get().deconstruct())
-			.saturating_mul(larger as u64);
+		let need =
+			u64::from(T::AttributionAgreement::get().deconstruct()).saturating_mul(larger as u64);
 		(shared as u64).saturating_mul(u64::from(Perbill::one().deconstruct())) >= need
 	}
 

@@ -77,7 +77,8 @@ pub fn account(name: &str) -> AccountId {
 }
 
 /// What the payout was told about one fee: (model, version, workers, fee, attribution).
-pub type Paid = (ModelId, VersionIndex, alloc::vec::Vec<AccountId>, Balance, alloc::vec::Vec<AttributionEntry>);
+pub type Paid =
+	(ModelId, VersionIndex, alloc::vec::Vec<AccountId>, Balance, alloc::vec::Vec<AttributionEntry>);
 
 thread_local! {
 	/// Model id -> (owner, number of versions, numbered from 1).

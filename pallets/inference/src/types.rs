@@ -67,8 +67,8 @@ pub struct AttributionEntry {
 pub fn attribution_well_formed(entries: &[AttributionEntry]) -> bool {
 	let mut total: u64 = 0;
 	for (i, entry) in entries.iter().enumerate() {
-		if entry.weight.is_zero() ||
-			entries.iter().take(i).any(|e| e.contribution == entry.contribution)
+		if entry.weight.is_zero()
+			|| entries.iter().take(i).any(|e| e.contribution == entry.contribution)
 		{
 			return false;
 		}

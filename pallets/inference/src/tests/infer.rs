@@ -619,7 +619,8 @@ fn attributions_agree_when_their_top_k_sets_overlap_enough() {
 	let two = attributed(b"a", 1, 1, vec![entry(1, 50), entry(2, 30), entry(8, 10), entry(9, 10)]);
 	assert!(!agree(&four, &two));
 	// The same set but another completion: disagree.
-	let other = attributed(b"b", 1, 1, vec![entry(1, 40), entry(2, 30), entry(3, 20), entry(4, 10)]);
+	let other =
+		attributed(b"b", 1, 1, vec![entry(1, 40), entry(2, 30), entry(3, 20), entry(4, 10)]);
 	assert!(!agree(&four, &other));
 	// Both empty agree; empty against a non-empty set does not.
 	let none = attributed(b"a", 1, 1, vec![]);

@@ -258,9 +258,9 @@ fn a_malformed_attribution_rejects_the_receipt() {
 	run(|| {
 		setup_with_deposit(10_000);
 		let cases = [
-			vec![entry(1, 60), entry(2, 41)],              // over the whole
-			vec![entry(1, 50), entry(1, 10)],              // a contribution twice
-			vec![entry(1, 50), entry(2, 0)],               // a zero weight
+			vec![entry(1, 60), entry(2, 41)], // over the whole
+			vec![entry(1, 50), entry(1, 10)], // a contribution twice
+			vec![entry(1, 50), entry(2, 0)],  // a zero weight
 		];
 		for (nonce, attribution) in (1..).zip(cases) {
 			let receipt = Request { attribution, ..Request::new(nonce) }.signed();
