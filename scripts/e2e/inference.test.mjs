@@ -179,10 +179,10 @@ test('paid completions are signed, refused when bad, answered with receipts and 
   assert.equal(chunks.at(-1).openledger.receipt.nonce, 2);
 
   // The answer carries its attribution: contributions of the trained snapshot, at most the
-  // top 6, weights summing to the whole (parts per billion), or none when nothing in the
+  // top 4, weights summing to the whole (parts per billion), or none when nothing in the
   // snapshot shaped this answer measurably (the next test asks about a contribution's fact).
   const attribution = first.json.openledger.attribution;
-  assert.ok(Array.isArray(attribution) && attribution.length <= 6, JSON.stringify(attribution));
+  assert.ok(Array.isArray(attribution) && attribution.length <= 4, JSON.stringify(attribution));
   if (attribution.length > 0) assert.equal(attribution.reduce((sum, e) => sum + e.weight, 0), 1_000_000_000);
   for (const { contribution } of attribution) assert.ok(contributionOf.includes(contribution), `#${contribution}`);
 

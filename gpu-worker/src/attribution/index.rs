@@ -130,7 +130,7 @@ pub struct AttributorParams {
 }
 
 impl Default for AttributorParams {
-	/// Top-6 (the chain's `MAX_ATTRIBUTION`), spans and influence mixed evenly, prompt spans at
+	/// Top-4 (the chain's `MAX_ATTRIBUTION`), spans and influence mixed evenly, prompt spans at
 	/// a quarter.
 	fn default() -> Self {
 		Self {

@@ -57,7 +57,7 @@ pub enum MultiSignature {
 }
 
 /// The most contributions an answer's attribution names (the runtime's `MAX_ATTRIBUTION`).
-pub const MAX_ATTRIBUTION: usize = 6;
+pub const MAX_ATTRIBUTION: usize = 4;
 
 /// One contribution's share of an answer (pallet-inference's `AttributionEntry`): SCALE
 /// `contribution: u64, weight: u32` (parts per billion; an answer's entries sum to at most

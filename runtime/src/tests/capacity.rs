@@ -1,6 +1,7 @@
 //! What fits in a block, computed from the runtime's own weights and limits.
 
 use super::*;
+use crate::{Attribution, Inference};
 use frame_support::dispatch::DispatchClass;
 use pallet_datanets::weights::WeightInfo as _;
 

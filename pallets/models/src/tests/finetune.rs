@@ -87,9 +87,10 @@ fn spec_has_the_documented_wire_layout() {
 	.concat();
 	assert_eq!(&bytes[72..107], &tail[..]);
 	let result = train_result(1).encode();
-	assert_eq!(result.len(), 32 + 32 + 4 + 4 + 8 + 8 + 4);
+	assert_eq!(result.len(), 32 + 32 + 4 + 4 + 8 + 8 + 4 + 32);
 	assert_eq!(&result[64..68], &180u32.to_le_bytes());
-	assert_eq!(&result[88..], &100u32.to_le_bytes());
+	assert_eq!(&result[88..92], &100u32.to_le_bytes());
+	assert_eq!(&result[92..], H256::repeat_byte(0xa1).as_bytes());
 }
 
 #[test]
