@@ -172,6 +172,10 @@ struct ServeArgs {
 	/// Milliseconds between submissions of served requests' receipts.
 	#[arg(long, default_value_t = 6000)]
 	receipt_interval_ms: u64,
+	/// Attribute served answers by verbatim spans only, without their gradient influence (which
+	/// reruns the last block backwards under the answer's adapter: tens of ms per answer on a CPU).
+	#[arg(long)]
+	no_influence: bool,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -418,6 +422,7 @@ struct Serving {
 /// starts the OpenLoRA engine over it.
 async fn load_serving(args: &ServeArgs) -> Result<Serving, AnyError> {
 	use gpu_worker::{
+		attribution::service::{AttributionService, IndexSource, InfluenceSetup},
 		model::{config::LlamaConfig, gguf::GgufFile, reference::Weights, tokenizer::Tokenizer},
 		openlora::{EngineHandle, EngineOptions},
 	};
@@ -446,13 +451,16 @@ async fn load_serving(args: &ServeArgs) -> Result<Serving, AnyError> {
 		store: args.store.clone(),
 		..EngineOptions::default()
 	};
+	// Train jobs sketch the last block's gradients; serving reruns that block for answers.
+	let influence = match args.no_influence {
+		true => None,
+		false => Some(InfluenceSetup::new(&config, &weights, 1, adapters_dir.clone())?),
+	};
 	let engine = EngineHandle::start(config, weights, options)?;
-	let attribution = gpu_worker::attribution::service::AttributionService::start(
-		gpu_worker::attribution::service::IndexSource::new(
-			adapters_dir.join(gpu_worker::jobs::train::INDEX_DIR),
-			args.store.clone(),
-		),
+	let attribution = AttributionService::start(
+		IndexSource::new(adapters_dir.join(gpu_worker::jobs::train::INDEX_DIR), args.store.clone()),
 		Default::default(),
+		influence,
 	);
 	Ok(Serving { engine, tokenizer: Arc::new(tokenizer), base_hash, attribution })
 }

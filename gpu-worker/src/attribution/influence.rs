@@ -818,6 +818,88 @@ mod tests {
 		}
 	}
 
+	/// The serving path end to end: the service asks for a capture, the engine records it, the
+	/// batching thread turns it into the answer's sketch under the adapter read from the
+	/// adapters directory, and the answer is attributed to the contribution whose training text
+	/// it is, which verbatim spans (none match here) could not find.
+	#[tokio::test]
+	async fn serving_attributes_by_the_captured_gradient() {
+		use crate::attribution::{
+			index::{AnswerTrace, AttributionIndex},
+			service::{AttributionService, Captured, IndexSource, InfluenceSetup},
+			spans::SpanIndex,
+		};
+		let (config, weights) = tiny(21);
+		let adapter = busy(&config, 5);
+		let id = AdapterId::repeat_byte(9);
+		let dir = tempfile::tempdir().unwrap();
+		let adapters = dir.path().join("adapters");
+		adapter
+			.save_peft(&crate::openlora::DiskSource::adapter_dir(&adapters, id), &config, "tiny")
+			.unwrap();
+		let setup = InfluenceSetup::new(&config, &weights, 1, &adapters).unwrap();
+		let spec = setup.capture_spec();
+		assert_eq!(spec.layer, config.block_count - 1);
+
+		// The answer the engine gives, captured.
+		let prompt = vec![5, 17, 33, 2, 80, 41];
+		let mut eng = engine(&config, &weights, id, &adapter);
+		let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+		let (reply, capture) = tokio::sync::oneshot::channel();
+		let request = Request {
+			adapter: Some(id),
+			prompt: prompt.clone(),
+			max_tokens: 8,
+			..Request::default()
+		};
+		eng.add_request_with_capture(request, tx, Some((spec, reply))).unwrap();
+		eng.run_until_idle(Duration::from_secs(10)).unwrap();
+		let answer = drain(&mut rx);
+		let capture = capture.await.unwrap();
+
+		// Six contributions of random text; contribution 3 is the prompt and that answer.
+		let base = BaseModel::<B>::new(config.clone(), &weights, &device()).unwrap();
+		let sketcher = Sketcher::last_blocks(DEFAULT_DIM, 1, config.block_count, 1);
+		let mut builder = IndexBuilder::new(sketcher);
+		let mut rng = SplitMix64::new(77);
+		for c in 0..6u64 {
+			let text: Vec<u32> = match c {
+				3 => prompt.iter().chain(&answer).copied().collect(),
+				_ => (0..14).map(|_| 1 + (rng.next_u64() % (VOCAB as u64 - 1)) as u32).collect(),
+			};
+			let grads = full_gradient(&base, &adapter, &text, prompt.len(), config.block_count - 1)
+				.unwrap();
+			builder.add(c, &grads);
+		}
+		// Spans over tokens the model never says: they attribute nothing.
+		let spans = SpanIndex::build(&[(0, vec![VOCAB as u32 + 5; 8])]);
+		let index = AttributionIndex { spans, influence: Some(builder.finish()) };
+		let hash = index.hash();
+		let source = IndexSource::new(dir.path().join("indexes"), None);
+		source.save(&hash, &index.to_bytes()).unwrap();
+		let service = AttributionService::start(source, Default::default(), Some(setup));
+		assert_eq!(service.capture_spec(&hash).await, Some(spec));
+
+		let trace = AnswerTrace { prompt: prompt.clone(), answer: answer.clone(), sketch: None };
+		let spans_only = service.attribute(&hash, trace.clone(), None).await;
+		assert!(spans_only.entries.is_empty(), "{spans_only:?}");
+		let attributed =
+			service.attribute(&hash, trace, Some(Captured { adapter: id, capture })).await;
+		assert_eq!(attributed.entries.first().map(|e| e.0), Some(3), "{attributed:?}");
+		assert_eq!(
+			attributed.entries.iter().map(|e| u64::from(e.1)).sum::<u64>(),
+			u64::from(crate::attribution::BILLION)
+		);
+
+		// Without an influence setup, nothing is captured.
+		let plain = AttributionService::start(
+			IndexSource::new(dir.path().join("indexes"), None),
+			Default::default(),
+			None,
+		);
+		assert_eq!(plain.capture_spec(&hash).await, None);
+	}
+
 	#[test]
 	fn the_serve_time_gradient_equals_the_full_models() {
 		let (config, weights) = tiny(11);

@@ -5,17 +5,35 @@
 //! Requests that finish while a batch is being attributed wait together and go as the next
 //! batch: under load, attribution runs per batch of answers (span queries in parallel, one
 //! influence scoring of all their sketches), not per request.
+//!
+//! Gradient influence at serve time ([`InfluenceSetup`]): for a version whose index holds
+//! gradient sketches, [`AttributionService::capture_spec`] tells the caller to flag the request
+//! ([`crate::openlora::EngineHandle::submit_with_capture`]); the engine records the residual
+//! stream entering the sketched blocks and the head's gradient at each answer token, and the
+//! batching thread turns that [`Capture`] into the answer's sketch (the sketched blocks rerun in
+//! burn under the request's adapter, read from the adapters directory where the engine keeps
+//! it) before scoring. A capture that cannot be used (its adapter unreadable, another model)
+//! is logged and the answer is attributed by spans alone.
 
 use super::{
 	index::{AnswerTrace, AttributionIndex, Attributor, AttributorParams},
+	influence::{answer_sketch, DEFAULT_TOP_K},
 	Attribution,
 };
-use crate::fetch::Fetcher;
+use crate::{
+	fetch::Fetcher,
+	model::{config::LlamaConfig, reference::Weights},
+	openlora::{AdapterId, Capture, CaptureSpec, DiskSource},
+	train::{Adapter, CpuTrain, TailModel, TrainError},
+};
 use std::{
-	collections::HashMap,
+	collections::{HashMap, VecDeque},
 	path::PathBuf,
 	sync::{mpsc, Arc, Mutex},
 };
+
+/// Adapters the batching thread keeps read (most recently used last).
+const ADAPTER_CACHE: usize = 32;
 
 /// Where attribution indexes are found.
 pub struct IndexSource {
@@ -74,10 +92,48 @@ impl IndexSource {
 	}
 }
 
+/// What the serving engine recorded of a flagged answer, and the adapter it ran under.
+#[derive(Debug, Clone)]
+pub struct Captured {
+	/// The request's adapter.
+	pub adapter: AdapterId,
+	/// The engine's record.
+	pub capture: Capture,
+}
+
+/// The serve-time half of gradient influence: the served base Model's last blocks, and where
+/// the adapters are.
+pub struct InfluenceSetup {
+	tail: TailModel<CpuTrain>,
+	adapters_dir: PathBuf,
+	top_k: usize,
+}
+
+impl InfluenceSetup {
+	/// The last `blocks` blocks of the served Model (`config`, `weights`); adapters read from
+	/// `adapters_dir` (`0x<hash>/`, the engine's disk tier).
+	pub fn new(
+		config: &LlamaConfig,
+		weights: &Weights,
+		blocks: usize,
+		adapters_dir: impl Into<PathBuf>,
+	) -> Result<Self, TrainError> {
+		let first = config.block_count.saturating_sub(blocks.max(1));
+		let tail = TailModel::new(config.clone(), weights, first, &Default::default())?;
+		Ok(Self { tail, adapters_dir: adapters_dir.into(), top_k: DEFAULT_TOP_K })
+	}
+
+	/// What the engine must record of a flagged request.
+	pub fn capture_spec(&self) -> CaptureSpec {
+		CaptureSpec { layer: self.tail.first_block(), top_k: self.top_k }
+	}
+}
+
 /// One answer waiting to be attributed.
 struct Job {
 	attributor: Arc<Attributor>,
 	trace: AnswerTrace,
+	captured: Option<Captured>,
 	reply: tokio::sync::oneshot::Sender<Attribution>,
 }
 
@@ -85,20 +141,38 @@ struct Job {
 pub struct AttributionService {
 	source: IndexSource,
 	params: AttributorParams,
+	capture: Option<CaptureSpec>,
 	loaded: Mutex<HashMap<[u8; 32], Arc<Attributor>>>,
 	queue: Mutex<mpsc::Sender<Job>>,
 }
 
 impl AttributionService {
-	/// A service loading indexes from `source`; starts its batching thread.
-	pub fn start(source: IndexSource, params: AttributorParams) -> Arc<Self> {
+	/// A service loading indexes from `source`; starts its batching thread. With `influence`,
+	/// answers of versions whose index holds gradient sketches are attributed by gradient
+	/// influence as well as spans.
+	pub fn start(
+		source: IndexSource,
+		params: AttributorParams,
+		influence: Option<InfluenceSetup>,
+	) -> Arc<Self> {
 		let (tx, rx) = mpsc::channel::<Job>();
+		let capture = influence.as_ref().map(InfluenceSetup::capture_spec);
 		std::thread::Builder::new()
 			.name("attribution".into())
-			.spawn(move || batch_loop(rx))
+			.spawn(move || batch_loop(rx, influence))
 			.map_err(|e| eprintln!("attribution: cannot start its thread: {e}"))
 			.ok();
-		Arc::new(Self { source, params, loaded: Mutex::default(), queue: Mutex::new(tx) })
+		Arc::new(Self { source, params, capture, loaded: Mutex::default(), queue: Mutex::new(tx) })
+	}
+
+	/// What to record of an answer of the version whose index is `hash`, for its gradient
+	/// influence: `None` when this service has no influence setup or the index no sketches of
+	/// blocks the setup holds.
+	pub async fn capture_spec(&self, hash: &[u8; 32]) -> Option<CaptureSpec> {
+		let spec = self.capture?;
+		let attributor = self.attributor(hash).await?;
+		let first = attributor.index().influence.as_ref()?.sketcher().first_block()?;
+		(first >= spec.layer).then_some(spec)
 	}
 
 	/// The index source.
@@ -128,15 +202,21 @@ impl AttributionService {
 		}
 	}
 
-	/// Attributes `trace` against the index with `hash`, batched with whatever else is waiting.
-	/// Empty when there is no index.
-	pub async fn attribute(&self, hash: &[u8; 32], trace: AnswerTrace) -> Attribution {
+	/// Attributes `trace` against the index with `hash`, batched with whatever else is waiting;
+	/// with `captured` (asked for by [`Self::capture_spec`]), by gradient influence too. Empty
+	/// when there is no index.
+	pub async fn attribute(
+		&self,
+		hash: &[u8; 32],
+		trace: AnswerTrace,
+		captured: Option<Captured>,
+	) -> Attribution {
 		let Some(attributor) = self.attributor(hash).await else { return Attribution::default() };
 		let (reply, answer) = tokio::sync::oneshot::channel();
 		let sent = self
 			.queue
 			.lock()
-			.map(|queue| queue.send(Job { attributor, trace, reply }).is_ok())
+			.map(|queue| queue.send(Job { attributor, trace, captured, reply }).is_ok())
 			.unwrap_or(false);
 		if !sent {
 			return Attribution::default();
@@ -145,13 +225,61 @@ impl AttributionService {
 	}
 }
 
-/// Takes every job waiting, attributes them per index as batches, replies; repeats.
-fn batch_loop(rx: mpsc::Receiver<Job>) {
+/// Adapters read from the adapters directory, the most recently used last.
+struct Adapters {
+	read: VecDeque<(AdapterId, Arc<Adapter>)>,
+}
+
+impl Adapters {
+	fn get(&mut self, setup: &InfluenceSetup, id: AdapterId) -> Result<Arc<Adapter>, TrainError> {
+		if let Some(at) = self.read.iter().position(|(known, _)| *known == id) {
+			if let Some(entry) = self.read.remove(at) {
+				let adapter = entry.1.clone();
+				self.read.push_back(entry);
+				return Ok(adapter);
+			}
+		}
+		let dir = DiskSource::adapter_dir(&setup.adapters_dir, id);
+		let adapter = Arc::new(Adapter::load_peft(&dir, setup.tail.config())?);
+		if self.read.len() >= ADAPTER_CACHE {
+			self.read.pop_front();
+		}
+		self.read.push_back((id, adapter.clone()));
+		Ok(adapter)
+	}
+}
+
+/// The answer's gradient sketch from what the engine captured, for `attributor`'s index.
+fn sketch(
+	setup: &InfluenceSetup,
+	adapters: &mut Adapters,
+	attributor: &Attributor,
+	captured: &Captured,
+) -> Result<Vec<f32>, String> {
+	let index = attributor.index().influence.as_ref().ok_or("the index has no sketches")?;
+	let adapter = adapters.get(setup, captured.adapter).map_err(|e| e.to_string())?;
+	answer_sketch(&setup.tail, &adapter, &captured.capture, &index.sketcher())
+		.map_err(|e| e.to_string())
+}
+
+/// Takes every job waiting, sketches the captured answers, attributes them per index as
+/// batches, replies; repeats.
+fn batch_loop(rx: mpsc::Receiver<Job>, influence: Option<InfluenceSetup>) {
+	let mut adapters = Adapters { read: VecDeque::new() };
 	while let Ok(first) = rx.recv() {
 		let mut jobs = vec![first];
 		jobs.extend(rx.try_iter());
 		let mut groups: Vec<(Arc<Attributor>, Vec<Job>)> = Vec::new();
-		for job in jobs {
+		for mut job in jobs {
+			if let (Some(setup), Some(captured)) = (&influence, job.captured.take()) {
+				match sketch(setup, &mut adapters, &job.attributor, &captured) {
+					Ok(sketch) => job.trace.sketch = Some(sketch),
+					Err(e) => eprintln!(
+						"attribution: answer gradient under adapter 0x{}: {e}",
+						hex::encode(captured.adapter.as_bytes())
+					),
+				}
+			}
 			match groups.iter_mut().find(|(a, _)| Arc::ptr_eq(a, &job.attributor)) {
 				Some((_, group)) => group.push(job),
 				None => groups.push((job.attributor.clone(), vec![job])),

@@ -11,7 +11,10 @@
 
 use super::{Executor, JobError, JobOutput};
 use crate::{
-	attribution::{index::AnswerTrace, service::AttributionService},
+	attribution::{
+		index::AnswerTrace,
+		service::{AttributionService, Captured},
+	},
 	chain::inference::attribution_entries,
 };
 use crate::{
@@ -100,17 +103,26 @@ impl Executor for InferExecutor {
 		let adapter = AdapterId::from(version.adapter_hash);
 		self.engine.register_adapter_config(adapter, sp_core::H256(version.config_hash));
 		let tokens = self.tokenizer.encode(prompt);
-		let mut events = self
-			.engine
-			.submit(Request {
-				adapter: Some(adapter),
-				prompt: tokens.clone(),
-				max_tokens: spec.max_tokens,
-				stop_tokens: self.stop_tokens.clone(),
-				temperature: 0.0,
-				..Request::default()
-			})
-			.map_err(|e| JobError::Failed(e.to_string()))?;
+		let request = Request {
+			adapter: Some(adapter),
+			prompt: tokens.clone(),
+			max_tokens: spec.max_tokens,
+			stop_tokens: self.stop_tokens.clone(),
+			temperature: 0.0,
+			..Request::default()
+		};
+		let capture_spec = match &self.attribution {
+			Some(service) => service.capture_spec(&version.attribution_index).await,
+			None => None,
+		};
+		let (mut events, capture) = match capture_spec {
+			Some(spec) => self
+				.engine
+				.submit_with_capture(request, spec)
+				.map(|(events, capture)| (events, Some(capture))),
+			None => self.engine.submit(request).map(|events| (events, None)),
+		}
+		.map_err(|e| JobError::Failed(e.to_string()))?;
 		let mut generated = Vec::new();
 		loop {
 			match events.recv().await {
@@ -124,7 +136,16 @@ impl Executor for InferExecutor {
 			Some(service) => {
 				let trace =
 					AnswerTrace { prompt: tokens.clone(), answer: generated.clone(), sketch: None };
-				attribution_entries(&service.attribute(&version.attribution_index, trace).await)
+				// Sent before `Done`: there now unless the engine dropped it.
+				let captured = match capture {
+					Some(capture) => {
+						capture.await.ok().map(|capture| Captured { adapter, capture })
+					}
+					None => None,
+				};
+				attribution_entries(
+					&service.attribute(&version.attribution_index, trace, captured).await,
+				)
 			}
 			None => Vec::new(),
 		};

@@ -17,7 +17,10 @@ use super::{
 	protocol::{self, ApiError, CompletionRequest, ModelRef, PaymentHeaders, Prompt, TextStream},
 };
 use crate::{
-	attribution::{index::AnswerTrace, service::AttributionService},
+	attribution::{
+		index::AnswerTrace,
+		service::{AttributionService, Captured},
+	},
 	chain::{
 		inference::{self, AttributionEntry, ServedVersion},
 		Chain,
@@ -344,17 +347,31 @@ async fn completions(
 		Prompt::Chat(messages) => protocol::chat_prompt(messages),
 	};
 	let prompt = state.tokenizer.encode(&text);
-	let started = state.engine.submit(openlora::Request {
-		adapter: served.map(|s| AdapterId::from(s.adapter_hash)),
+	let adapter = served.as_ref().map(|s| AdapterId::from(s.adapter_hash));
+	let request = openlora::Request {
+		adapter,
 		prompt: prompt.clone(),
 		max_tokens: parsed.max_tokens,
 		stop_tokens: state.stop_tokens.clone(),
 		temperature: parsed.temperature,
 		top_p: parsed.top_p,
 		seed: parsed.seed,
-	});
-	let events = match started {
-		Ok(events) => events,
+	};
+	// Versions whose index holds gradient sketches are attributed by influence too: the engine
+	// records what the answer's gradient needs.
+	let capture_spec = match (&state.attribution, &served) {
+		(Some(service), Some(served)) => service.capture_spec(&served.attribution_index).await,
+		_ => None,
+	};
+	let started = match (capture_spec, adapter) {
+		(Some(spec), Some(adapter)) => state
+			.engine
+			.submit_with_capture(request, spec)
+			.map(|(events, capture)| (events, Some((adapter, capture)))),
+		_ => state.engine.submit(request).map(|events| (events, None)),
+	};
+	let (events, capture) = match started {
+		Ok(started) => started,
 		Err(e) => {
 			cancel(&state, auth.as_ref());
 			return Err(serve_error(e));
@@ -372,6 +389,7 @@ async fn completions(
 		served,
 		prompt_tokens: prompt.len() as u32,
 		prompt,
+		capture: std::sync::Mutex::new(capture),
 		id,
 		created: SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()),
 		chat,
@@ -422,6 +440,9 @@ struct Run {
 	served: Option<ServedVersion>,
 	prompt_tokens: u32,
 	prompt: Vec<u32>,
+	/// What the engine records of the answer for its gradient influence, when asked.
+	capture:
+		std::sync::Mutex<Option<(AdapterId, tokio::sync::oneshot::Receiver<openlora::Capture>)>>,
 	id: String,
 	created: u64,
 	chat: bool,
@@ -446,7 +467,17 @@ impl Run {
 			answer: ending.tokens.clone(),
 			sketch: None,
 		};
-		inference::attribution_entries(&service.attribute(&served.attribution_index, trace).await)
+		let capture = self.capture.lock().ok().and_then(|mut c| c.take());
+		// Sent before `Done`: there now unless the engine dropped it (a failed request).
+		let captured = match capture {
+			Some((adapter, capture)) => {
+				capture.await.ok().map(|capture| Captured { adapter, capture })
+			}
+			None => None,
+		};
+		inference::attribution_entries(
+			&service.attribute(&served.attribution_index, trace, captured).await,
+		)
 	}
 
 	/// Settles the request (a receipt with the attribution when paid) and describes it for the
