@@ -184,6 +184,9 @@ test('paid completions are signed, refused when bad, answered with receipts and 
   const attribution = first.json.openledger.attribution;
   assert.ok(Array.isArray(attribution) && attribution.length <= 4, JSON.stringify(attribution));
   if (attribution.length > 0) assert.equal(attribution.reduce((sum, e) => sum + e.weight, 0), 1_000_000_000);
+  // The train job indexed gradient sketches, so the worker captured this answer's gradient and
+  // scored it too (a two-step adapter's sketches hardly say anything: spans decide here).
+  assert.deepEqual(first.json.openledger.attribution_signals, ['spans', 'influence']);
   for (const { contribution } of attribution) assert.ok(contributionOf.includes(contribution), `#${contribution}`);
 
   // The worker's batched receipts settle: the deposit pays both fees, the owner is credited its
@@ -226,6 +229,7 @@ test('the contributor whose fact is asked about earns the largest share of the f
     assert.equal(answer.status, 200, JSON.stringify(answer.json));
     const attribution = answer.json.openledger.attribution;
     assert.equal(attribution[0].contribution, contributionOf[asked], JSON.stringify({ attribution, contributionOf, text: answer.json.choices[0].text }));
+    assert.deepEqual(answer.json.openledger.attribution_signals, ['spans', 'influence'], worker.log());
 
     await pollUntil('the receipt settled', async () =>
       (await api.call.inferenceApi.nonceOf(client.address, server.address)).toNumber() >= nonce, { timeoutMs: 60_000, intervalMs: 500 });

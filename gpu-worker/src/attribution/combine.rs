@@ -71,13 +71,14 @@ pub fn combine(
 	influence: &[(ContributionId, f64)],
 	params: &CombineParams,
 ) -> Attribution {
+	let scored = !influence.is_empty();
 	let signals = [
 		(normalized(spans), clip(params.span_weight)),
 		(normalized(influence), clip(params.influence_weight)),
 	];
 	let total_weight: f64 = signals.iter().filter(|(s, _)| s.is_some()).map(|(_, w)| w).sum();
 	if total_weight <= 0.0 || params.top_k == 0 {
-		return Attribution::default();
+		return Attribution { entries: Vec::new(), influence: scored };
 	}
 	let mut mixed: BTreeMap<ContributionId, f64> = BTreeMap::new();
 	for (signal, weight) in &signals {
@@ -90,7 +91,7 @@ pub fn combine(
 		mixed.into_iter().filter(|(_, w)| *w > 0.0).collect();
 	ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
 	ranked.truncate(params.top_k);
-	Attribution { entries: parts_per_billion(&ranked) }
+	Attribution { entries: parts_per_billion(&ranked), influence: scored }
 }
 
 /// Positive `weights` (in rank order) rescaled to integers summing to exactly [`BILLION`] by
@@ -264,9 +265,13 @@ mod tests {
 		let params = CombineParams { span_weight: 0.1, influence_weight: 0.9, top_k: 8 };
 		let only_spans = combine(&spans, &[], &params);
 		assert_eq!(only_spans.entries, vec![(1, 750_000_000), (2, 250_000_000)]);
-		assert_eq!(combine(&spans, &[(5, -1.0)], &params), only_spans);
+		// Influence scored but nothing positive: the spans alone.
+		let negative = combine(&spans, &[(5, -1.0)], &params);
+		assert_eq!(negative.entries, only_spans.entries);
+		assert!(negative.influence && !only_spans.influence);
 		let only_influence = combine(&[], &spans, &params);
-		assert_eq!(only_influence, only_spans);
+		assert_eq!(only_influence.entries, only_spans.entries);
+		assert!(only_influence.influence);
 		// Both present: mixed by weight. 0.1·(0.75, 0.25) + 0.9·(0, 1) for ids 1, 2.
 		let mixed = combine(&spans, &[(2, 5.0)], &params);
 		assert_eq!(mixed.entries, vec![(2, 925_000_000), (1, 75_000_000)]);
@@ -288,6 +293,7 @@ mod tests {
 	fn per_contributor_aggregates_by_owner() {
 		let a = Attribution {
 			entries: vec![(1, 400_000_000), (2, 300_000_000), (3, 200_000_000), (4, 100_000_000)],
+			influence: false,
 		};
 		let owner = |id: ContributionId| match id {
 			1 | 4 => Some("alice"),

@@ -882,9 +882,10 @@ mod tests {
 
 		let trace = AnswerTrace { prompt: prompt.clone(), answer: answer.clone(), sketch: None };
 		let spans_only = service.attribute(&hash, trace.clone(), None).await;
-		assert!(spans_only.entries.is_empty(), "{spans_only:?}");
+		assert!(spans_only.entries.is_empty() && !spans_only.influence, "{spans_only:?}");
 		let attributed =
 			service.attribute(&hash, trace, Some(Captured { adapter: id, capture })).await;
+		assert!(attributed.influence);
 		assert_eq!(attributed.entries.first().map(|e| e.0), Some(3), "{attributed:?}");
 		assert_eq!(
 			attributed.entries.iter().map(|e| u64::from(e.1)).sum::<u64>(),

@@ -34,4 +34,7 @@ pub const BILLION: u32 = 1_000_000_000;
 pub struct Attribution {
 	/// `(contribution, weight in parts per billion)`.
 	pub entries: Vec<(ContributionId, u32)>,
+	/// Whether the answer's gradient sketch was scored against the index (else verbatim spans
+	/// alone were looked for).
+	pub influence: bool,
 }

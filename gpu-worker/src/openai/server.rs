@@ -457,10 +457,11 @@ struct Ending {
 }
 
 impl Run {
-	/// The answer's attribution, when its version has an index (empty otherwise).
-	async fn attribute(&self, ending: &Ending) -> Vec<AttributionEntry> {
+	/// The answer's attribution, when its version has an index (empty otherwise), and whether
+	/// its gradient sketch was scored.
+	async fn attribute(&self, ending: &Ending) -> (Vec<AttributionEntry>, bool) {
 		let (Some(service), Some(served)) = (&self.state.attribution, &self.served) else {
-			return Vec::new();
+			return (Vec::new(), false);
 		};
 		let trace = AnswerTrace {
 			prompt: self.prompt.clone(),
@@ -475,16 +476,15 @@ impl Run {
 			}
 			None => None,
 		};
-		inference::attribution_entries(
-			&service.attribute(&served.attribution_index, trace, captured).await,
-		)
+		let attribution = service.attribute(&served.attribution_index, trace, captured).await;
+		(inference::attribution_entries(&attribution), attribution.influence)
 	}
 
 	/// Settles the request (a receipt with the attribution when paid) and describes it for the
 	/// response.
 	async fn settle(&self, ending: &Ending) -> Value {
 		let completion_tokens = ending.completion_tokens;
-		let attribution = self.attribute(ending).await;
+		let (attribution, influence) = self.attribute(ending).await;
 		let receipt = match (&self.state.ledger, &self.auth) {
 			(Some(ledger), Some(auth)) => ledger
 				.settle(auth, self.prompt_tokens, completion_tokens, attribution.clone())
@@ -513,6 +513,12 @@ impl Run {
 				.iter()
 				.map(|e| json!({ "contribution": e.contribution, "weight": e.weight }))
 				.collect::<Vec<_>>(),
+			// What was looked for: verbatim spans, and the answer's gradient influence.
+			"attribution_signals": match (&self.served, influence) {
+				(None, _) => vec![],
+				(Some(_), false) => vec!["spans"],
+				(Some(_), true) => vec!["spans", "influence"],
+			},
 		})
 	}
 
