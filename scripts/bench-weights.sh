@@ -18,6 +18,16 @@ BENCHER="$TOOLS/bin/frame-omni-bencher"
 
 ensure_build_deps
 if [ ! -x "$BENCHER" ]; then
+	# bindgen (through clang-sys) wants an unversioned libclang.so; distributions without the
+	# -dev package ship only libclang.so.N: point it at that.
+	if [ -z "${LIBCLANG_PATH:-}" ] && ! ldconfig -p | grep -q 'libclang\.so '; then
+		found="$(ldconfig -p | sed -n 's/.*=> \(.*libclang\(-[0-9.]*\)\?\.so\.[0-9.]*\)$/\1/p' | head -n 1)"
+		if [ -n "$found" ]; then
+			mkdir -p "$TOOLS/libclang"
+			ln -sf "$found" "$TOOLS/libclang/libclang.so"
+			export LIBCLANG_PATH="$TOOLS/libclang"
+		fi
+	fi
 	log "installing frame-omni-bencher 0.28.0 into $TOOLS"
 	CARGO_TARGET_DIR="${TOOLS_TARGET_DIR:-$HOME/.cache/openledger/tools-target}" \
 		cargo install frame-omni-bencher --version 0.28.0 --locked --root "$TOOLS"

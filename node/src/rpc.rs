@@ -18,6 +18,7 @@ use openledger_runtime::{
 	tokenomics::{TokenomicsApi, SS58_PREFIX, TOKEN_DECIMALS, TOKEN_SYMBOL},
 	AccountId, Balance, BlockNumber, Nonce,
 };
+use pallet_attribution::{runtime_api::AttributionApi, ModelId, VersionIndex};
 use pallet_datanets::{
 	runtime_api::DatanetsApi,
 	types::{
@@ -107,6 +108,34 @@ pub trait OpenLedgerApi<BlockHash> {
 		contribution: ContributionId,
 		at: Option<BlockHash>,
 	) -> RpcResult<Option<Value>>;
+
+	/// Proof of Attribution rewards an account (SS58 or 0x-hex) may claim now, in plancks:
+	/// its shares of inference fees as a model owner, a data contributor, a serving worker.
+	#[method(name = "attributionRewards")]
+	fn attribution_rewards(&self, account: String, at: Option<BlockHash>) -> RpcResult<Value>;
+
+	/// The attribution history of a contribution: paid inferences attributed to it, their
+	/// summed weight (parts per billion), what it earned and when it last did; null if none.
+	#[method(name = "contributionAttribution")]
+	fn contribution_attribution(
+		&self,
+		contribution: ContributionId,
+		at: Option<BlockHash>,
+	) -> RpcResult<Option<Value>>;
+
+	/// The attribution history of a model version: paid inferences, fees, and where they went
+	/// (owner, contributors, workers, treasury); null if none.
+	#[method(name = "versionAttribution")]
+	fn version_attribution(
+		&self,
+		model: ModelId,
+		version: VersionIndex,
+		at: Option<BlockHash>,
+	) -> RpcResult<Option<Value>>;
+
+	/// How fees are split now (parts per billion) and the per-contributor cap, with the pot.
+	#[method(name = "attributionParams")]
+	fn attribution_params(&self, at: Option<BlockHash>) -> RpcResult<Value>;
 }
 
 /// Serves [`OpenLedgerApiServer`] from the runtime APIs.
@@ -138,7 +167,9 @@ fn amount(value: Balance) -> Value {
 impl<C> OpenLedgerApiServer<<Block as BlockT>::Hash> for OpenLedger<C>
 where
 	C: ProvideRuntimeApi<Block> + HeaderBackend<Block> + Send + Sync + 'static,
-	C::Api: TokenomicsApi<Block> + DatanetsApi<Block, AccountId, Balance, BlockNumber>,
+	C::Api: TokenomicsApi<Block>
+		+ DatanetsApi<Block, AccountId, Balance, BlockNumber>
+		+ AttributionApi<Block, AccountId, Balance, BlockNumber>,
 {
 	fn tokenomics(&self, at: Option<<Block as BlockT>::Hash>) -> RpcResult<Value> {
 		let info = self.client.runtime_api().tokenomics(self.at(at)).map_err(runtime_error)?;
@@ -253,6 +284,93 @@ where
 			.map_err(runtime_error)?;
 		Ok(proof.as_ref().map(proof_json))
 	}
+
+	fn attribution_rewards(
+		&self,
+		account: String,
+		at: Option<<Block as BlockT>::Hash>,
+	) -> RpcResult<Value> {
+		let who = parse_account(&account)?;
+		let owed = self
+			.client
+			.runtime_api()
+			.rewards_of(self.at(at), who.clone())
+			.map_err(runtime_error)?;
+		Ok(json!({ "account": ss58(&who), "claimable": amount(owed) }))
+	}
+
+	fn contribution_attribution(
+		&self,
+		contribution: ContributionId,
+		at: Option<<Block as BlockT>::Hash>,
+	) -> RpcResult<Option<Value>> {
+		let record = self
+			.client
+			.runtime_api()
+			.contribution_record(self.at(at), contribution)
+			.map_err(runtime_error)?;
+		Ok(record.map(|r| {
+			json!({
+				"contribution": contribution,
+				"inferences": r.inferences,
+				"weightSum": r.weight_sum,
+				"earned": amount(r.earned),
+				"lastAt": r.last_at,
+			})
+		}))
+	}
+
+	fn version_attribution(
+		&self,
+		model: ModelId,
+		version: VersionIndex,
+		at: Option<<Block as BlockT>::Hash>,
+	) -> RpcResult<Option<Value>> {
+		let record = self
+			.client
+			.runtime_api()
+			.version_record(self.at(at), model, version)
+			.map_err(runtime_error)?;
+		Ok(record.map(|r| {
+			json!({
+				"model": model,
+				"version": version,
+				"inferences": r.inferences,
+				"fees": amount(r.fees),
+				"toOwner": amount(r.to_owner),
+				"toContributors": amount(r.to_contributors),
+				"toWorkers": amount(r.to_workers),
+				"toTreasury": amount(r.to_treasury),
+			})
+		}))
+	}
+
+	fn attribution_params(&self, at: Option<<Block as BlockT>::Hash>) -> RpcResult<Value> {
+		let api = self.client.runtime_api();
+		let at = self.at(at);
+		let params = api.params(at).map_err(runtime_error)?;
+		let pot = api.pot(at).map_err(runtime_error)?;
+		let ppb = |p: sp_runtime::Perbill| p.deconstruct();
+		Ok(json!({
+			"owner": ppb(params.shares.owner),
+			"contributors": ppb(params.shares.contributors),
+			"workers": ppb(params.shares.workers),
+			"treasury": ppb(params.shares.treasury),
+			"contributorCap": ppb(params.contributor_cap),
+			"pot": ss58(&pot),
+		}))
+	}
+}
+
+/// An account given as SS58 (any prefix) or 0x-hex of its 32 bytes.
+fn parse_account(text: &str) -> Result<AccountId, ErrorObjectOwned> {
+	let bad = || ErrorObjectOwned::owned(2, format!("not an account: {text}"), None::<()>);
+	if text.starts_with("0x") {
+		let bytes: [u8; 32] =
+			sp_core::bytes::from_hex(text).ok().and_then(|b| b.try_into().ok()).ok_or_else(bad)?;
+		return Ok(AccountId::from(bytes));
+	}
+	AccountId::from_ss58check_with_version(text).map(|(who, _)| who).map_err(|_| bad())
 }
 
 impl<C: HeaderBackend<Block>> OpenLedger<C> {
@@ -381,6 +499,7 @@ where
 	C::Api: BlockBuilder<Block>,
 	C::Api: TokenomicsApi<Block>,
 	C::Api: DatanetsApi<Block, AccountId, Balance, BlockNumber>,
+	C::Api: AttributionApi<Block, AccountId, Balance, BlockNumber>,
 	P: TransactionPool + 'static,
 {
 	use pallet_transaction_payment_rpc::{TransactionPayment, TransactionPaymentApiServer};

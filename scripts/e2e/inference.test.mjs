@@ -34,6 +34,7 @@ if (!haveModel) console.log(`skipped: ${modelPath} not found; run scripts/fetch-
 let node;
 let store;
 let api;
+let provider;
 let worker;
 let openaiUrl;
 let adaptersDir;
@@ -52,7 +53,7 @@ before(async () => {
   const alice = keyring.addFromUri('//Alice');
   store = await startStore();
   node = await startDevNode();
-  ({ api } = await connect(node.url));
+  ({ api, provider } = await connect(node.url));
   const fund = ['//Server', '//Owner', '//Client', ...CONTRIBUTORS].map((uri) =>
     api.tx.balances.transferKeepAlive(keyring.addFromUri(uri).address, 5_000n * OPEN));
   await submitOk(api, api.tx.utility.batchAll(fund), alice);
@@ -242,6 +243,20 @@ test('the contributor whose fact is asked about earns the largest share of the f
     // The chain keeps the contribution's history.
     const record = await api.call.attributionApi.contributionRecord(contributionOf[asked]);
     assert.ok(record.isSome && record.unwrap().earned.toBigInt() >= top.amount);
+    // And serves it over the node's JSON-RPC.
+    const rpc = await provider.send('openledger_contributionAttribution', [contributionOf[asked]]);
+    assert.equal(BigInt(rpc.earned), record.unwrap().earned.toBigInt());
+    assert.equal(rpc.inferences, record.unwrap().inferences.toNumber());
+    assert.equal(await provider.send('openledger_contributionAttribution', [999_999]), null);
+    const rewards = await provider.send('openledger_attributionRewards', [top.account]);
+    assert.equal(BigInt(rewards.claimable), (await api.call.attributionApi.rewardsOf(top.account)).toBigInt());
+    assert.ok(BigInt(rewards.claimable) >= top.amount);
+    await assert.rejects(provider.send('openledger_attributionRewards', ['not-an-account']));
+    const byVersion = await provider.send('openledger_versionAttribution', [model, 1]);
+    assert.ok(byVersion.inferences >= 1 && BigInt(byVersion.toContributors) >= top.amount, JSON.stringify(byVersion));
+    const params = await provider.send('openledger_attributionParams', []);
+    assert.equal(params.owner + params.contributors + params.workers + params.treasury, 1_000_000_000);
+    assert.equal(params.contributors, 350_000_000);
   } finally {
     unsubscribe();
   }
