@@ -170,14 +170,13 @@ impl Attributor {
 		let span_scores = self.index.spans.scores_batch(&texts, &self.params.spans);
 		let mut influence: Vec<Vec<(ContributionId, f64)>> = vec![Vec::new(); answers.len()];
 		if let Some(index) = &self.index.influence {
-			let captured: Vec<(usize, Vec<f32>)> = answers
+			let (rows, sketches): (Vec<usize>, Vec<Vec<f32>>) = answers
 				.iter()
 				.enumerate()
 				.filter_map(|(i, a)| a.sketch.clone().map(|s| (i, s)))
-				.collect();
-			let sketches: Vec<Vec<f32>> = captured.iter().map(|(_, s)| s.clone()).collect();
-			for ((i, _), scores) in captured.iter().zip(index.score_batch(&sketches)) {
-				if let Some(slot) = influence.get_mut(*i) {
+				.unzip();
+			for (i, scores) in rows.into_iter().zip(index.score_batch(&sketches)) {
+				if let Some(slot) = influence.get_mut(i) {
 					*slot = scores;
 				}
 			}

@@ -153,6 +153,9 @@ pub struct Withdrawal<Balance, BlockNumber> {
 )]
 #[scale_info(skip_type_params(MaxAttribution))]
 #[codec(mel_bound(AccountId: MaxEncodedLen, Balance: MaxEncodedLen, Signature: MaxEncodedLen))]
+// The `*NoBound` derives need these bounds on the type itself; codec's derives add theirs as
+// where clauses.
+#[allow(clippy::multiple_bound_locations)]
 pub struct Receipt<
 	AccountId: Clone + PartialEq + Eq + core::fmt::Debug,
 	Balance: Clone + PartialEq + Eq + core::fmt::Debug,
