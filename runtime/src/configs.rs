@@ -524,7 +524,9 @@ impl pallet_attribution::traits::BenchmarkHelper<AccountId> for AttributionBench
 		use pallet_datanets::traits::DatanetsInspect;
 		use pallet_inference::traits::BenchmarkHelper as _;
 		let snapshot = Datanets::benchmark_snapshot(owner, n).unwrap_or_default();
-		let datanet = Datanets::snapshot(snapshot).map(|s| s.datanet).unwrap_or_default();
+		let datanet = pallet_datanets::Snapshots::<Runtime>::get(snapshot)
+			.map(|s| s.datanet)
+			.unwrap_or_default();
 		let contributions = (0..n)
 			.filter_map(|position| {
 				pallet_datanets::AcceptedContributions::<Runtime>::get(datanet, position)

@@ -5,10 +5,13 @@
 use crate::{traits::BenchmarkHelper, *};
 use alloc::vec::Vec;
 use frame_benchmarking::v2::*;
-use frame_support::traits::{fungible::Mutate, Get};
+use frame_support::traits::{fungible::Mutate, EnsureOrigin, Get};
 use frame_system::RawOrigin;
 use pallet_inference::traits::Payout;
-use sp_runtime::{traits::Zero, Perbill};
+use sp_runtime::{
+	traits::{Saturating, Zero},
+	Perbill,
+};
 
 const SEED: u32 = 0;
 
