@@ -35,7 +35,10 @@ mod benchmarks {
 	#[benchmark]
 	fn claim() -> Result<(), BenchmarkError> {
 		let who: T::AccountId = account("contributor", 0, SEED);
-		let amount = fee::<T>();
+		// A first payment to a new account must reach the existential deposit.
+		let ed =
+			<T::Currency as frame_support::traits::fungible::Inspect<T::AccountId>>::minimum_balance();
+		let amount = fee::<T>().max(ed.saturating_mul(10u32.into()));
 		fund_pot::<T>(amount);
 		Rewards::<T>::insert(&who, amount);
 		let caller: T::AccountId = whitelisted_caller();
