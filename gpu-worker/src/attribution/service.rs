@@ -23,7 +23,9 @@ use super::{
 use crate::{
 	fetch::Fetcher,
 	model::{config::LlamaConfig, reference::Weights},
-	openlora::{AdapterId, Capture, CaptureSpec, DiskSource},
+	openlora::{
+		AdapterId, Capture, CaptureSpec, DiskSource, EngineHandle, Event, Request, ServeError,
+	},
 	train::{Adapter, CpuTrain, TailModel, TrainError},
 };
 use std::{
@@ -31,6 +33,7 @@ use std::{
 	path::PathBuf,
 	sync::{mpsc, Arc, Mutex},
 };
+use tokio::sync::mpsc::UnboundedReceiver;
 
 /// Adapters the batching thread keeps read (most recently used last).
 const ADAPTER_CACHE: usize = 32;
@@ -99,6 +102,22 @@ pub struct Captured {
 	pub adapter: AdapterId,
 	/// The engine's record.
 	pub capture: Capture,
+}
+
+/// A flagged request's capture on its way from the engine.
+pub struct PendingCapture {
+	adapter: AdapterId,
+	receiver: tokio::sync::oneshot::Receiver<Capture>,
+}
+
+impl PendingCapture {
+	/// The capture, with the adapter it ran under. The engine sends it before `Done`, so it is
+	/// there once the request finished; `None` when the engine dropped it (a failed or
+	/// cancelled request).
+	pub async fn captured(self) -> Option<Captured> {
+		let adapter = self.adapter;
+		self.receiver.await.ok().map(|capture| Captured { adapter, capture })
+	}
 }
 
 /// The serve-time half of gradient influence: the served base Model's last blocks, and where
@@ -199,6 +218,28 @@ impl AttributionService {
 				eprintln!("attribution: index 0x{}: {e}", hex::encode(hash));
 				None
 			}
+		}
+	}
+
+	/// Submits `request` to `engine`, flagged for capture when answers of the version whose
+	/// index is `hash` are attributed by gradient influence ([`Self::capture_spec`]) and the
+	/// request names an adapter.
+	pub async fn submit(
+		&self,
+		engine: &EngineHandle,
+		hash: &[u8; 32],
+		request: Request,
+	) -> Result<(UnboundedReceiver<Event>, Option<PendingCapture>), ServeError> {
+		let spec = match request.adapter {
+			Some(adapter) => self.capture_spec(hash).await.map(|spec| (adapter, spec)),
+			None => None,
+		};
+		match spec {
+			Some((adapter, spec)) => {
+				let (events, receiver) = engine.submit_with_capture(request, spec)?;
+				Ok((events, Some(PendingCapture { adapter, receiver })))
+			}
+			None => Ok((engine.submit(request)?, None)),
 		}
 	}
 

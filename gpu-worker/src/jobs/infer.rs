@@ -11,10 +11,7 @@
 
 use super::{Executor, JobError, JobOutput};
 use crate::{
-	attribution::{
-		index::AnswerTrace,
-		service::{AttributionService, Captured},
-	},
+	attribution::{index::AnswerTrace, service::AttributionService},
 	chain::inference::attribution_entries,
 };
 use crate::{
@@ -111,15 +108,10 @@ impl Executor for InferExecutor {
 			temperature: 0.0,
 			..Request::default()
 		};
-		let capture_spec = match &self.attribution {
-			Some(service) => service.capture_spec(&version.attribution_index).await,
-			None => None,
-		};
-		let (mut events, capture) = match capture_spec {
-			Some(spec) => self
-				.engine
-				.submit_with_capture(request, spec)
-				.map(|(events, capture)| (events, Some(capture))),
+		let (mut events, capture) = match &self.attribution {
+			Some(service) => {
+				service.submit(&self.engine, &version.attribution_index, request).await
+			}
 			None => self.engine.submit(request).map(|events| (events, None)),
 		}
 		.map_err(|e| JobError::Failed(e.to_string()))?;
@@ -136,11 +128,8 @@ impl Executor for InferExecutor {
 			Some(service) => {
 				let trace =
 					AnswerTrace { prompt: tokens.clone(), answer: generated.clone(), sketch: None };
-				// Sent before `Done`: there now unless the engine dropped it.
 				let captured = match capture {
-					Some(capture) => {
-						capture.await.ok().map(|capture| Captured { adapter, capture })
-					}
+					Some(capture) => capture.captured().await,
 					None => None,
 				};
 				attribution_entries(

@@ -19,7 +19,7 @@ use super::{
 use crate::{
 	attribution::{
 		index::AnswerTrace,
-		service::{AttributionService, Captured},
+		service::{AttributionService, PendingCapture},
 	},
 	chain::{
 		inference::{self, AttributionEntry, ServedVersion},
@@ -347,9 +347,8 @@ async fn completions(
 		Prompt::Chat(messages) => protocol::chat_prompt(messages),
 	};
 	let prompt = state.tokenizer.encode(&text);
-	let adapter = served.as_ref().map(|s| AdapterId::from(s.adapter_hash));
 	let request = openlora::Request {
-		adapter,
+		adapter: served.as_ref().map(|s| AdapterId::from(s.adapter_hash)),
 		prompt: prompt.clone(),
 		max_tokens: parsed.max_tokens,
 		stop_tokens: state.stop_tokens.clone(),
@@ -359,15 +358,10 @@ async fn completions(
 	};
 	// Versions whose index holds gradient sketches are attributed by influence too: the engine
 	// records what the answer's gradient needs.
-	let capture_spec = match (&state.attribution, &served) {
-		(Some(service), Some(served)) => service.capture_spec(&served.attribution_index).await,
-		_ => None,
-	};
-	let started = match (capture_spec, adapter) {
-		(Some(spec), Some(adapter)) => state
-			.engine
-			.submit_with_capture(request, spec)
-			.map(|(events, capture)| (events, Some((adapter, capture)))),
+	let started = match (&state.attribution, &served) {
+		(Some(service), Some(served)) => {
+			service.submit(&state.engine, &served.attribution_index, request).await
+		}
 		_ => state.engine.submit(request).map(|events| (events, None)),
 	};
 	let (events, capture) = match started {
@@ -441,8 +435,7 @@ struct Run {
 	prompt_tokens: u32,
 	prompt: Vec<u32>,
 	/// What the engine records of the answer for its gradient influence, when asked.
-	capture:
-		std::sync::Mutex<Option<(AdapterId, tokio::sync::oneshot::Receiver<openlora::Capture>)>>,
+	capture: std::sync::Mutex<Option<PendingCapture>>,
 	id: String,
 	created: u64,
 	chat: bool,
@@ -469,11 +462,8 @@ impl Run {
 			sketch: None,
 		};
 		let capture = self.capture.lock().ok().and_then(|mut c| c.take());
-		// Sent before `Done`: there now unless the engine dropped it (a failed request).
 		let captured = match capture {
-			Some((adapter, capture)) => {
-				capture.await.ok().map(|capture| Captured { adapter, capture })
-			}
+			Some(capture) => capture.captured().await,
 			None => None,
 		};
 		let attribution = service.attribute(&served.attribution_index, trace, captured).await;
