@@ -26,6 +26,7 @@ use pallet_datanets::{
 		DatanetId, DatanetStatus, DatanetView, Snapshot, SnapshotId,
 	},
 };
+use pallet_emissions::runtime_api::EmissionsApi;
 use sc_transaction_pool_api::TransactionPool;
 use serde_json::{json, Value};
 use sp_api::ProvideRuntimeApi;
@@ -136,6 +137,21 @@ pub trait OpenLedgerApi<BlockHash> {
 	/// How fees are split now (parts per billion) and the per-contributor cap, with the pot.
 	#[method(name = "attributionParams")]
 	fn attribution_params(&self, at: Option<BlockHash>) -> RpcResult<Value>;
+
+	/// The emissions schedule: eras, where it is, the streams' shares, what each pool started
+	/// with and released, what is left and what was paid.
+	#[method(name = "emissions")]
+	fn emissions(&self, at: Option<BlockHash>) -> RpcResult<Value>;
+
+	/// What era `era` released and paid per stream (points, accounts, budget, settled); null
+	/// before it has any record.
+	#[method(name = "emissionsEra")]
+	fn emissions_era(&self, era: u32, at: Option<BlockHash>) -> RpcResult<Option<Value>>;
+
+	/// What an account (SS58 or 0x-hex) earned from emissions: claimable, earned in closed
+	/// eras and not settled yet, points in the open era per stream, claimed so far.
+	#[method(name = "emissionsEarnings")]
+	fn emissions_earnings(&self, account: String, at: Option<BlockHash>) -> RpcResult<Value>;
 }
 
 /// Serves [`OpenLedgerApiServer`] from the runtime APIs.
@@ -169,7 +185,8 @@ where
 	C: ProvideRuntimeApi<Block> + HeaderBackend<Block> + Send + Sync + 'static,
 	C::Api: TokenomicsApi<Block>
 		+ DatanetsApi<Block, AccountId, Balance, BlockNumber>
-		+ AttributionApi<Block, AccountId, Balance, BlockNumber>,
+		+ AttributionApi<Block, AccountId, Balance, BlockNumber>
+		+ EmissionsApi<Block, AccountId, Balance, BlockNumber>,
 {
 	fn tokenomics(&self, at: Option<<Block as BlockT>::Hash>) -> RpcResult<Value> {
 		let info = self.client.runtime_api().tokenomics(self.at(at)).map_err(runtime_error)?;
@@ -349,7 +366,7 @@ where
 		let api = self.client.runtime_api();
 		let at = self.at(at);
 		let params = api.params(at).map_err(runtime_error)?;
-		let pot = api.pot(at).map_err(runtime_error)?;
+		let pot = AttributionApi::pot(&*api, at).map_err(runtime_error)?;
 		let ppb = |p: sp_runtime::Perbill| p.deconstruct();
 		Ok(json!({
 			"owner": ppb(params.shares.owner),
@@ -358,6 +375,91 @@ where
 			"treasury": ppb(params.shares.treasury),
 			"contributorCap": ppb(params.contributor_cap),
 			"pot": ss58(&pot),
+		}))
+	}
+
+	fn emissions(&self, at: Option<<Block as BlockT>::Hash>) -> RpcResult<Value> {
+		let api = self.client.runtime_api();
+		let at = self.at(at);
+		let s = api.schedule(at).map_err(runtime_error)?;
+		let pot = EmissionsApi::pot(&*api, at).map_err(runtime_error)?;
+		let ppb = |p: sp_runtime::Perbill| p.deconstruct();
+		let pool = |p: &pallet_emissions::PoolLedger<Balance>| json!({ "initial": amount(p.initial), "released": amount(p.released) });
+		let curve = match s.curve {
+			pallet_emissions::Curve::Linear => json!({ "linear": null }),
+			pallet_emissions::Curve::Tapered { first_to_last_percent } => {
+				json!({ "tapered": { "firstToLastPercent": first_to_last_percent } })
+			}
+		};
+		Ok(json!({
+			"started": s.started,
+			"start": s.start,
+			"eraLength": s.era_length,
+			"eras": s.eras,
+			"openEra": s.open_era,
+			"openEraEndsAt": s.open_era_ends_at,
+			"finished": s.finished,
+			"curve": curve,
+			"shares": {
+				"contributors": ppb(s.shares.contributors),
+				"workers": ppb(s.shares.workers),
+				"curators": ppb(s.shares.curators),
+				"authors": ppb(s.shares.authors),
+				"treasury": ppb(s.shares.treasury),
+			},
+			"community": pool(&s.community),
+			"ecosystem": pool(&s.ecosystem),
+			"remaining": amount(s.remaining),
+			"paid": amount(s.paid),
+			"pot": ss58(&pot),
+		}))
+	}
+
+	fn emissions_era(
+		&self,
+		era: u32,
+		at: Option<<Block as BlockT>::Hash>,
+	) -> RpcResult<Option<Value>> {
+		let record = self.client.runtime_api().era(self.at(at), era).map_err(runtime_error)?;
+		let tally = |t: &pallet_emissions::StreamTally<Balance>| {
+			json!({
+				"points": t.points.to_string(),
+				"accounts": t.accounts,
+				"budget": amount(t.budget),
+				"settled": amount(t.settled),
+			})
+		};
+		Ok(record.map(|r| {
+			json!({
+				"era": era,
+				"fromCommunity": amount(r.from_community),
+				"fromEcosystem": amount(r.from_ecosystem),
+				"contributors": tally(&r.contributors),
+				"workers": tally(&r.workers),
+				"curators": tally(&r.curators),
+				"authors": tally(&r.authors),
+				"toTreasury": amount(r.to_treasury),
+			})
+		}))
+	}
+
+	fn emissions_earnings(
+		&self,
+		account: String,
+		at: Option<<Block as BlockT>::Hash>,
+	) -> RpcResult<Value> {
+		let who = parse_account(&account)?;
+		let e = self.client.runtime_api().earnings(self.at(at), who).map_err(runtime_error)?;
+		Ok(json!({
+			"claimable": amount(e.claimable),
+			"unsettled": amount(e.unsettled),
+			"accruing": {
+				"contributors": e.accruing.contributors.to_string(),
+				"workers": e.accruing.workers.to_string(),
+				"curators": e.accruing.curators.to_string(),
+				"authors": e.accruing.authors.to_string(),
+			},
+			"claimed": amount(e.claimed),
 		}))
 	}
 }
@@ -500,6 +602,7 @@ where
 	C::Api: TokenomicsApi<Block>,
 	C::Api: DatanetsApi<Block, AccountId, Balance, BlockNumber>,
 	C::Api: AttributionApi<Block, AccountId, Balance, BlockNumber>,
+	C::Api: EmissionsApi<Block, AccountId, Balance, BlockNumber>,
 	P: TransactionPool + 'static,
 {
 	use pallet_transaction_payment_rpc::{TransactionPayment, TransactionPaymentApiServer};

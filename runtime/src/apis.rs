@@ -26,8 +26,9 @@ use pallet_datanets::types::{
 
 use super::{
 	genesis, tokenomics, AccountId, Attribution, Aura, Balance, Balances, Block, BlockNumber,
-	Compute, Datanets, Executive, Grandpa, Inference, InherentDataExt, Models, Nonce, Runtime,
-	RuntimeCall, RuntimeGenesisConfig, SessionKeys, System, TransactionPayment, VERSION,
+	Compute, Datanets, Emissions, Executive, Grandpa, Iao, Inference, InherentDataExt, Models,
+	Nonce, Runtime, RuntimeCall, RuntimeGenesisConfig, SessionKeys, System, TransactionPayment,
+	VERSION,
 };
 
 /// The pools and the treasury with their current free balances.
@@ -377,6 +378,45 @@ impl_runtime_apis! {
 		}
 		fn pot() -> AccountId {
 			Attribution::pot()
+		}
+	}
+
+	impl pallet_emissions::runtime_api::EmissionsApi<Block, AccountId, Balance, BlockNumber>
+		for Runtime
+	{
+		fn schedule() -> pallet_emissions::ScheduleInfo<Balance, BlockNumber> {
+			Emissions::api_schedule()
+		}
+		fn projected_releases() -> Vec<pallet_emissions::ProjectedRelease<Balance>> {
+			Emissions::api_projected_releases()
+		}
+		fn era(era: pallet_emissions::EraIndex) -> Option<pallet_emissions::EraRecord<Balance>> {
+			Emissions::api_era(era)
+		}
+		fn earnings(who: AccountId) -> pallet_emissions::Earnings<Balance> {
+			Emissions::api_earnings(who)
+		}
+		fn pot() -> AccountId {
+			Emissions::pot()
+		}
+	}
+
+	impl pallet_iao::runtime_api::IaoApi<Block, AccountId, Balance, BlockNumber> for Runtime {
+		fn offering(
+			offering: pallet_iao::OfferingId,
+		) -> Option<pallet_iao::OfferingView<AccountId, Balance, BlockNumber>> {
+			Iao::api_offering(offering)
+		}
+		fn model_offering(model: pallet_models::ModelId) -> Option<pallet_iao::OfferingId> {
+			Iao::api_model_offering(model)
+		}
+		fn position(offering: pallet_iao::OfferingId, who: AccountId) -> pallet_iao::Position<Balance> {
+			Iao::api_position(offering, who)
+		}
+		fn open_proposals(
+			offering: pallet_iao::OfferingId,
+		) -> Vec<(pallet_iao::ProposalId, pallet_iao::Proposal<AccountId, Balance, BlockNumber>)> {
+			Iao::api_open_proposals(offering)
 		}
 	}
 

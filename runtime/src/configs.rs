@@ -1,5 +1,5 @@
 //! Configuration of the pallets: consensus, the OPEN token, fees, vesting, Datanets, compute,
-//! models.
+//! models, inference, attribution, emissions, IAOs and their share assets.
 
 use frame_support::{
 	derive_impl,
@@ -26,11 +26,11 @@ use sp_version::RuntimeVersion;
 
 // `derive_impl` injects RuntimeOrigin, RuntimeCall, RuntimeEvent, RuntimeTask and PalletInfo.
 use super::{
-	tokenomics::{self, EXISTENTIAL_DEPOSIT, MICRO_OPEN, OPEN},
-	AccountId, Attribution, Aura, Balance, Balances, Block, BlockNumber, Compute, Datanets, Hash,
-	Inference, Models, Nonce, PalletInfo, Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason,
-	RuntimeHoldReason, RuntimeOrigin, RuntimeTask, Signature, System, DAYS, HOURS, SLOT_DURATION,
-	VERSION,
+	tokenomics::{self, EXISTENTIAL_DEPOSIT, MICRO_OPEN, MILLI_OPEN, OPEN},
+	AccountId, Assets, Attribution, Aura, Balance, Balances, Block, BlockNumber, Compute, Datanets,
+	Emissions, Hash, Iao, Inference, Models, Nonce, PalletInfo, Runtime, RuntimeCall, RuntimeEvent,
+	RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin, RuntimeTask, Signature, System, DAYS,
+	HOURS, SLOT_DURATION, VERSION,
 };
 
 const NORMAL_DISPATCH_RATIO: Perbill = Perbill::from_percent(75);
@@ -52,8 +52,29 @@ parameter_types! {
 	pub const SS58Prefix: u16 = tokenomics::SS58_PREFIX;
 }
 
+/// What signed accounts may not call directly:
+/// - the assets pallet: its only assets are IAO shares, which move through
+///   `Iao::transfer_shares` alone (so the revenue accounting follows them);
+/// - `Models::set_active_version` for a model whose offering succeeded: its shareholders choose
+///   the active version by vote (pallet-iao activates it).
+pub struct OpenLedgerCallFilter;
+
+impl frame_support::traits::Contains<RuntimeCall> for OpenLedgerCallFilter {
+	fn contains(call: &RuntimeCall) -> bool {
+		match call {
+			RuntimeCall::Assets(_) => false,
+			RuntimeCall::Models(pallet_models::Call::set_active_version { model, .. }) => {
+				<Iao as pallet_iao::traits::ModelRevenue<AccountId>>::revenue_account(*model)
+					.is_none()
+			}
+			_ => true,
+		}
+	}
+}
+
 #[derive_impl(frame_system::config_preludes::SolochainDefaultConfig)]
 impl frame_system::Config for Runtime {
+	type BaseCallFilter = OpenLedgerCallFilter;
 	type Block = Block;
 	type BlockWeights = RuntimeBlockWeights;
 	type BlockLength = RuntimeBlockLength;
@@ -211,6 +232,8 @@ impl pallet_datanets::Config for Runtime {
 	type MaxMetadataLen = ConstU32<512>;
 	type MaxPendingPerContributor = ConstU32<64>;
 	type MaxAcceptedPerDatanet = ConstU32<100_000>;
+	/// Each acceptance earns the curator a point in the emissions' curator stream.
+	type OnAccepted = CuratorEmissions;
 	type WeightInfo = crate::weights::pallet_datanets::WeightInfo<Runtime>;
 }
 
@@ -272,7 +295,17 @@ impl pallet_compute::traits::JobHooks<AccountId> for JobHooksByKind {
 		workers: &[AccountId],
 	) -> Weight {
 		use pallet_compute::JobKind;
-		match kind {
+		use pallet_emissions::traits::NoteActivity;
+		// Emissions' worker stream: each agreeing worker earned its equal part of the fee.
+		let fee = pallet_compute::Jobs::<Runtime>::get(job).map_or(0, |j| j.fee);
+		let each = fee.checked_div(workers.len() as Balance).unwrap_or(0);
+		for worker in workers {
+			Emissions::note_worker(worker, each);
+		}
+		let notes = Emissions::note_weight()
+			.saturating_mul(workers.len() as u64)
+			.saturating_add(<Runtime as frame_system::Config>::DbWeight::get().reads(1));
+		let hook = match kind {
 			JobKind::Train => {
 				Models::on_completed(job, requester, kind, spec, outcome, payload, workers)
 			}
@@ -280,7 +313,8 @@ impl pallet_compute::traits::JobHooks<AccountId> for JobHooksByKind {
 				Inference::on_completed(job, requester, kind, spec, outcome, payload, workers)
 			}
 			_ => Weight::zero(),
-		}
+		};
+		hook.saturating_add(notes)
 	}
 
 	fn on_failed(
@@ -298,7 +332,15 @@ impl pallet_compute::traits::JobHooks<AccountId> for JobHooksByKind {
 	}
 
 	fn max_weight() -> Weight {
-		Models::max_weight().max(Inference::max_weight())
+		use frame_support::traits::Get;
+		use pallet_emissions::traits::NoteActivity;
+		let workers: u32 = <Runtime as pallet_compute::Config>::MaxAssigned::get();
+		let workers = u64::from(workers);
+		Models::max_weight().max(Inference::max_weight()).saturating_add(
+			Emissions::note_weight()
+				.saturating_mul(workers)
+				.saturating_add(<Runtime as frame_system::Config>::DbWeight::get().reads(1)),
+		)
 	}
 
 	fn agree(
@@ -498,6 +540,9 @@ impl pallet_attribution::Config for Runtime {
 	type Currency = Balances;
 	type Datanets = Datanets;
 	type Models = Models;
+	/// A model whose offering succeeded pays its owner share to the offering.
+	type OwnerShareRoute = OfferingRevenue;
+	type Emissions = Emissions;
 	type PalletId = AttributionPotId;
 	type Treasury = TreasuryAccount;
 	type MaxAttribution = ConstU32<MAX_ATTRIBUTION>;
@@ -540,4 +585,173 @@ impl pallet_attribution::traits::BenchmarkHelper<AccountId> for AttributionBench
 		});
 		(model, version, contributions)
 	}
+}
+
+/// Tells the emissions pallet of each accepted contribution: a point for its curator.
+pub struct CuratorEmissions;
+
+impl pallet_datanets::traits::OnContributionAccepted<AccountId> for CuratorEmissions {
+	fn on_accepted(curator: &AccountId, _contributor: &AccountId, _contribution: u64) {
+		use pallet_emissions::traits::NoteActivity;
+		Emissions::note_curator(curator, 1);
+	}
+
+	fn weight() -> Weight {
+		use pallet_emissions::traits::NoteActivity;
+		Emissions::note_weight()
+	}
+}
+
+/// A model's owner share goes to its offering's revenue account once the offering succeeded.
+pub struct OfferingRevenue;
+
+impl pallet_attribution::traits::OwnerShareRoute<AccountId> for OfferingRevenue {
+	fn owner_share_to(model: pallet_models::ModelId) -> Option<AccountId> {
+		<Iao as pallet_iao::traits::ModelRevenue<AccountId>>::revenue_account(model)
+	}
+}
+
+/// The block author of an Aura block: the account of the same sr25519 key as its Aura key (the
+/// dev and local chains' authorities are the well-known accounts).
+pub struct AuraAuthorAccount;
+
+impl frame_support::traits::FindAuthor<AccountId> for AuraAuthorAccount {
+	fn find_author<'a, I>(digests: I) -> Option<AccountId>
+	where
+		I: 'a + IntoIterator<Item = (frame_support::ConsensusEngineId, &'a [u8])>,
+	{
+		use codec::{Decode, Encode};
+		let aura = pallet_aura::FindAccountFromAuthorIndex::<Runtime, Aura>::find_author(digests)?;
+		AccountId::decode(&mut aura.encode().as_slice()).ok()
+	}
+}
+
+parameter_types! {
+	pub CommunityPoolAccount: AccountId = tokenomics::community_pool_account();
+	pub EcosystemPoolAccount: AccountId = tokenomics::ecosystem_pool_account();
+	pub const EmissionsPotId: frame_support::PalletId = tokenomics::EMISSIONS_POT_ID;
+}
+
+impl pallet_emissions::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type Currency = Balances;
+	type CommunityPool = CommunityPoolAccount;
+	type EcosystemPool = EcosystemPoolAccount;
+	type Treasury = TreasuryAccount;
+	type PalletId = EmissionsPotId;
+	type FindAuthor = AuraAuthorAccount;
+	/// A month of blocks (dev chains set a shorter era in their genesis).
+	type EraLength = ConstU32<{ crate::MONTHS }>;
+	/// 48 months.
+	type ScheduleLength = ConstU32<{ tokenomics::EMISSION_ERAS }>;
+	/// Root (sudo) until on-chain governance sets the curve and the streams.
+	type AdminOrigin = frame_system::EnsureRoot<AccountId>;
+	type WeightInfo = pallet_emissions::weights::SubstrateWeight<Runtime>;
+}
+
+impl pallet_assets::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type Balance = Balance;
+	type RemoveItemsLimit = ConstU32<1000>;
+	type AssetId = u32;
+	type AssetIdParameter = codec::Compact<u32>;
+	type ReserveData = ();
+	type Currency = Balances;
+	/// Only pallet-iao creates assets (its share assets), never a signed account.
+	type CreateOrigin =
+		frame_support::traits::AsEnsureOriginWithArg<frame_system::EnsureNever<AccountId>>;
+	type ForceOrigin = frame_system::EnsureRoot<AccountId>;
+	type AssetDeposit = ConstU128<{ OPEN }>;
+	type AssetAccountDeposit = ConstU128<{ MILLI_OPEN }>;
+	type MetadataDepositBase = ConstU128<{ OPEN }>;
+	type MetadataDepositPerByte = ConstU128<{ MILLI_OPEN }>;
+	type ApprovalDeposit = ConstU128<{ MILLI_OPEN }>;
+	type StringLimit = ConstU32<64>;
+	type Freezer = ();
+	type Holder = ();
+	type Extra = ();
+	type CallbackHandle = ();
+	type AssetIdAllocator = ();
+	type WeightInfo = pallet_assets::weights::SubstrateWeight<Runtime>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = ();
+}
+
+parameter_types! {
+	pub const IaoPalletId: frame_support::PalletId = frame_support::PalletId(*b"ol/iao__");
+	/// A proposal passes only if at least a fifth of the sold shares voted.
+	pub const IaoQuorum: Perbill = Perbill::from_percent(20);
+}
+
+/// IAO share assets are numbered from here (`SHARE_ASSET_BASE + offering`).
+pub const SHARE_ASSET_BASE: u32 = 1_000_000;
+
+/// The asset id of an offering's shares.
+pub struct ShareAssetId;
+
+impl sp_runtime::traits::Convert<pallet_iao::OfferingId, u32> for ShareAssetId {
+	fn convert(offering: pallet_iao::OfferingId) -> u32 {
+		SHARE_ASSET_BASE.saturating_add(offering)
+	}
+}
+
+/// pallet-iao's view of the model registry: owners, versions, and activation of a version a
+/// shareholder vote passed (on the owner's behalf).
+pub struct IaoModels;
+
+impl pallet_iao::traits::ModelControl<AccountId> for IaoModels {
+	fn owner(model: pallet_models::ModelId) -> Option<AccountId> {
+		use pallet_models::traits::Inspect;
+		Models::model_owner(model)
+	}
+
+	fn version_exists(model: pallet_models::ModelId, version: pallet_models::VersionIndex) -> bool {
+		use pallet_models::traits::Inspect;
+		Models::model_version(model, version).is_some()
+	}
+
+	fn activate_version(
+		model: pallet_models::ModelId,
+		version: pallet_models::VersionIndex,
+	) -> frame_support::dispatch::DispatchResult {
+		use pallet_models::traits::Inspect;
+		let owner =
+			Models::model_owner(model).ok_or(pallet_models::Error::<Runtime>::UnknownModel)?;
+		Models::set_active_version(RuntimeOrigin::signed(owner), model, version)
+	}
+
+	#[cfg(feature = "runtime-benchmarks")]
+	fn benchmark_model(owner: &AccountId) -> (pallet_models::ModelId, pallet_models::VersionIndex) {
+		use pallet_inference::traits::BenchmarkHelper as _;
+		let (model, version) = InferenceBenchmarkHelper::create_model(owner);
+		let second = version.saturating_add(1);
+		if let Some(v) = pallet_models::ModelVersions::<Runtime>::get(model, version) {
+			pallet_models::ModelVersions::<Runtime>::insert(model, second, v);
+		}
+		pallet_models::ModelRecords::<Runtime>::mutate(model, |m| {
+			if let Some(m) = m {
+				m.versions = second;
+			}
+		});
+		(model, second)
+	}
+}
+
+impl pallet_iao::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type Currency = Balances;
+	type Assets = Assets;
+	type ShareAssetId = ShareAssetId;
+	type Models = IaoModels;
+	type PalletId = IaoPalletId;
+	type MaxTranches = ConstU32<12>;
+	/// 30 days.
+	type MaxWindow = ConstU32<{ 30 * DAYS }>;
+	type MaxOpenProposals = ConstU32<8>;
+	/// 7 days.
+	type VotingPeriod = ConstU32<{ 7 * DAYS }>;
+	/// 2 days.
+	type EnactmentDelay = ConstU32<{ 2 * DAYS }>;
+	type Quorum = IaoQuorum;
+	type WeightInfo = pallet_iao::weights::SubstrateWeight<Runtime>;
 }

@@ -12,15 +12,28 @@ use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
 
 use crate::{
 	tokenomics::{genesis_allocation, AllocationError, Holders},
-	AccountId, AuraConfig, BalancesConfig, GrandpaConfig, RuntimeGenesisConfig, SudoConfig,
-	VestingConfig,
+	AccountId, AuraConfig, BalancesConfig, BlockNumber, EmissionsConfig, GrandpaConfig, IaoConfig,
+	RuntimeGenesisConfig, SudoConfig, VestingConfig,
 };
 
+/// Emission eras of dev and local chains: a minute (10 blocks) instead of a month, so that the
+/// whole 48-era schedule plays out in 48 minutes and a demo sees eras paid.
+pub const DEV_EMISSION_ERA: BlockNumber = 10;
+
+/// IAO proposals on dev and local chains: open to votes for 10 blocks, executable 2 blocks
+/// after passing (a week and two days on a public chain).
+pub const DEV_VOTING_PERIOD: BlockNumber = 10;
+/// See [`DEV_VOTING_PERIOD`].
+pub const DEV_ENACTMENT_DELAY: BlockNumber = 2;
+
 /// Builds the genesis configuration patch for a chain.
+/// `dev_times`: emission eras and IAO votes in minutes ([`DEV_EMISSION_ERA`],
+/// [`DEV_VOTING_PERIOD`], [`DEV_ENACTMENT_DELAY`]) instead of the runtime's months and days.
 pub fn openledger_genesis(
 	authorities: Vec<(AuraId, GrandpaId)>,
 	sudo: AccountId,
 	holders: &Holders,
+	dev_times: bool,
 ) -> Result<Value, AllocationError> {
 	let allocation = genesis_allocation(holders)?;
 	Ok(build_struct_json_patch!(RuntimeGenesisConfig {
@@ -36,6 +49,11 @@ pub fn openledger_genesis(
 		},
 		sudo: SudoConfig { key: Some(sudo) },
 		vesting: VestingConfig { vesting: allocation.vesting },
+		emissions: EmissionsConfig { era_length: dev_times.then_some(DEV_EMISSION_ERA) },
+		iao: IaoConfig {
+			voting_period: dev_times.then_some(DEV_VOTING_PERIOD),
+			enactment_delay: dev_times.then_some(DEV_ENACTMENT_DELAY),
+		},
 	}))
 }
 
@@ -82,6 +100,7 @@ pub fn development_config() -> Result<Value, AllocationError> {
 		vec![authority_keys(Sr25519Keyring::Alice, Ed25519Keyring::Alice)],
 		Sr25519Keyring::Alice.to_account_id(),
 		&dev_holders(),
+		true,
 	)
 }
 
@@ -95,6 +114,7 @@ pub fn local_testnet_config() -> Result<Value, AllocationError> {
 		],
 		Sr25519Keyring::Alice.to_account_id(),
 		&dev_holders(),
+		true,
 	)
 }
 

@@ -157,6 +157,8 @@ mod benches {
 		[pallet_models, Models]
 		[pallet_inference, Inference]
 		[pallet_attribution, Attribution]
+		[pallet_emissions, Emissions]
+		[pallet_iao, Iao]
 	);
 }
 
@@ -205,6 +207,10 @@ mod runtime {
 	#[runtime::pallet_index(8)]
 	pub type Sudo = pallet_sudo;
 
+	// IAO share assets only (created by pallet-iao; its calls are filtered).
+	#[runtime::pallet_index(9)]
+	pub type Assets = pallet_assets;
+
 	// Domain pallets from index 20.
 	#[runtime::pallet_index(20)]
 	pub type Datanets = pallet_datanets;
@@ -220,4 +226,10 @@ mod runtime {
 
 	#[runtime::pallet_index(24)]
 	pub type Attribution = pallet_attribution;
+
+	#[runtime::pallet_index(25)]
+	pub type Emissions = pallet_emissions;
+
+	#[runtime::pallet_index(26)]
+	pub type Iao = pallet_iao;
 }

@@ -46,6 +46,12 @@ pub const ECOSYSTEM_POOL_ID: PalletId = PalletId(*b"ol/ecsys");
 pub const TREASURY_ID: PalletId = PalletId(*b"ol/trsry");
 /// Keyless pot of pallet-attribution: inference fees wait there, split, until claimed.
 pub const ATTRIBUTION_POT_ID: PalletId = PalletId(*b"ol/attrb");
+/// Keyless pot of pallet-emissions: released emissions wait there until claimed. It takes its
+/// existential deposit from the ecosystem pool when the schedule starts (at genesis).
+pub const EMISSIONS_POT_ID: PalletId = PalletId(*b"ol/emisn");
+/// The emissions schedule: the community and ecosystem pools are released over this many
+/// eras (a month each on a public chain).
+pub const EMISSION_ERAS: u32 = 48;
 
 /// The community pool's account.
 pub fn community_pool_account() -> AccountId {

@@ -8,6 +8,7 @@ use frame_support::{
 	weights::Weight,
 };
 use pallet_datanets::traits::DatanetsInspect;
+use pallet_emissions::traits::NoteActivity;
 use pallet_inference::traits::Payout;
 use pallet_models::traits::Inspect as ModelsInspect;
 use sp_runtime::{
@@ -16,8 +17,9 @@ use sp_runtime::{
 };
 
 use crate::{
-	AttributionEntry, BalanceOf, Config, ContributionRecords, CurrentParams, Error, Event, ModelId,
-	Pallet, Rewards, Split, VersionIndex, VersionRecords, WeightInfo,
+	traits::OwnerShareRoute, AttributionEntry, BalanceOf, Config, ContributionRecords,
+	CurrentParams, Error, Event, ModelId, Pallet, Rewards, Split, VersionIndex, VersionRecords,
+	WeightInfo,
 };
 
 impl<T: Config> Pallet<T> {
@@ -40,7 +42,9 @@ impl<T: Config> Pallet<T> {
 		let shares = params.shares;
 		let mut paid: BalanceOf<T> = Zero::zero();
 
-		let owner = T::Models::model_owner(model).map(|owner| (owner, shares.owner.mul_floor(fee)));
+		let owner = T::Models::model_owner(model)
+			.map(|owner| T::OwnerShareRoute::owner_share_to(model).unwrap_or(owner))
+			.map(|owner| (owner, shares.owner.mul_floor(fee)));
 		if let Some((_, amount)) = &owner {
 			paid = paid.saturating_add(*amount);
 		}
@@ -120,13 +124,14 @@ impl<T: Config> Pallet<T> {
 
 	/// Splits `fee` (already in the pot) and credits every part: rewards, the contribution and
 	/// version records. Emits `FeeDistributed`.
+	/// Returns the weight the emissions notes used.
 	pub(crate) fn do_distribute(
 		model: ModelId,
 		version: VersionIndex,
 		workers: &[T::AccountId],
 		fee: BalanceOf<T>,
 		attribution: &[AttributionEntry],
-	) {
+	) -> Weight {
 		let split = Self::split(model, version, workers, fee, attribution);
 		let credit = |who: &T::AccountId, amount: BalanceOf<T>| {
 			if !amount.is_zero() {
@@ -164,6 +169,15 @@ impl<T: Config> Pallet<T> {
 			});
 		}
 		credit(&T::Treasury::get(), split.treasury);
+		// Emissions points: one note per contributor (its entries summed) and per worker.
+		let mut earned: Vec<(T::AccountId, BalanceOf<T>)> = Vec::new();
+		for (_, who, amount) in &split.contributions {
+			match earned.iter_mut().find(|(w, _)| w == who) {
+				Some((_, sum)) => *sum = sum.saturating_add(*amount),
+				None => earned.push((who.clone(), *amount)),
+			}
+		}
+		let noted = T::Emissions::note_earnings(&earned, &split.workers);
 		VersionRecords::<T>::mutate(model, version, |record| {
 			let mut r = record.unwrap_or_default();
 			r.inferences = r.inferences.saturating_add(1);
@@ -183,6 +197,7 @@ impl<T: Config> Pallet<T> {
 			contributions: split.contributions,
 			treasury: split.treasury,
 		});
+		noted
 	}
 
 	/// Pays `who` everything it is owed, out of the pot (which keeps its existential deposit).
@@ -194,6 +209,16 @@ impl<T: Config> Pallet<T> {
 		Rewards::<T>::remove(&who);
 		Self::deposit_event(Event::Claimed { who, amount });
 		Ok(())
+	}
+}
+
+impl<T: Config> Pallet<T> {
+	/// The most a split of `entries` attribution entries paying `workers` workers costs: the
+	/// benchmarked split plus the emissions notes of every worker and every entry (each could
+	/// be a different contributor, each settling an earlier era first).
+	pub fn distribute_weight(entries: u32, workers: u32) -> Weight {
+		T::WeightInfo::distribute(entries, workers)
+			.saturating_add(T::Emissions::note_earnings_weight(entries.saturating_add(workers)))
 	}
 }
 
@@ -231,12 +256,12 @@ impl<T: Config> Payout<T::AccountId, BalanceOf<T>> for Pallet<T> {
 	) -> Result<Weight, DispatchError> {
 		let entries = u32::try_from(attribution.len()).unwrap_or(u32::MAX);
 		let paid_workers = workers.len().min(MAX_PAID_WORKERS as usize) as u32;
-		Self::do_distribute(model, version, workers, fee, attribution);
-		Ok(T::WeightInfo::distribute(entries, paid_workers))
+		let noted = Self::do_distribute(model, version, workers, fee, attribution);
+		Ok(T::WeightInfo::distribute(entries, paid_workers).saturating_add(noted))
 	}
 
 	fn max_weight(workers: u32) -> Weight {
-		T::WeightInfo::distribute(T::MaxAttribution::get(), workers.min(MAX_PAID_WORKERS))
+		Self::distribute_weight(T::MaxAttribution::get(), workers.min(MAX_PAID_WORKERS))
 	}
 }
 

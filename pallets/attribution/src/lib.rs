@@ -12,7 +12,9 @@
 //!
 //! 1. **Workers**: `shares.workers` of the fee, in equal parts to the workers that served it
 //!    (one for a receipt, the agreeing workers for an on-chain job).
-//! 2. **Owner**: `shares.owner` to the model's owner (to the treasury if it has none).
+//! 2. **Owner**: `shares.owner` to the model's owner (to the treasury if it has none), or,
+//!    once an Initial AI Offering for the model succeeded, to the offering's revenue account
+//!    ([`Config::OwnerShareRoute`]), where its shareholders claim their part.
 //! 3. **Contributors**: `shares.contributors` of the fee is the contributors' part. Each
 //!    attribution entry is checked against Datanets ([`Config::Datanets`]): the contribution
 //!    must be accepted into the Datanet of the version's snapshot at a position the snapshot
@@ -24,6 +26,9 @@
 //!    weight, ineligible entries, capped excess and rounding (every part is rounded down).
 //!
 //! So every fee is conserved: owner + workers + contributors + treasury = fee, exactly.
+//!
+//! What each contributor is credited is also noted to [`Config::Emissions`]: the emissions
+//! pallet's contributor stream pays each era pro rata to the attribution rewards earned in it.
 //!
 //! ## Pull, not push
 //!
@@ -96,6 +101,14 @@ pub mod pallet {
 		/// Models, their owners and the snapshots their versions were trained on.
 		type Models: pallet_models::traits::Inspect<Self::AccountId>;
 
+		/// Where a model's owner share goes instead of its owner (an offering's revenue
+		/// account).
+		type OwnerShareRoute: crate::traits::OwnerShareRoute<Self::AccountId>;
+
+		/// Told what each contributor earned, as it is credited (pallet-emissions pays its
+		/// contributor stream pro rata to it).
+		type Emissions: pallet_emissions::traits::NoteActivity<Self::AccountId, BalanceOf<Self>>;
+
 		/// The pot's id: fees wait there, split, until claimed.
 		#[pallet::constant]
 		type PalletId: Get<PalletId>;
@@ -141,7 +154,9 @@ pub mod pallet {
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
 	pub enum Event<T: Config> {
 		/// A paid inference's `fee` for `version` of `model` was split and credited:
-		/// `owner` (`None`: no owner, its part went to the treasury), each worker, each
+		/// `owner` (`None`: no owner, its part went to the treasury; the account is the
+		/// model's offering revenue account when an offering took the owner share over), each
+		/// worker, each
 		/// eligible attributed contribution (with its contributor) and the treasury.
 		FeeDistributed {
 			model: ModelId,

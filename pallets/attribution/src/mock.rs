@@ -68,6 +68,60 @@ thread_local! {
 	/// Model -> (owner, version -> snapshot).
 	static MODELS: RefCell<BTreeMap<ModelId, (AccountId, BTreeMap<VersionIndex, SnapshotId>)>> =
 		const { RefCell::new(BTreeMap::new()) };
+	/// Model -> the account its owner share is routed to.
+	static ROUTES: RefCell<BTreeMap<ModelId, AccountId>> = const { RefCell::new(BTreeMap::new()) };
+	/// Every worker note, in order.
+	static WORKER_NOTES: RefCell<alloc::vec::Vec<(AccountId, Balance)>> =
+		const { RefCell::new(alloc::vec::Vec::new()) };
+	/// Every contributor note, in order.
+	static NOTES: RefCell<alloc::vec::Vec<(AccountId, Balance)>> =
+		const { RefCell::new(alloc::vec::Vec::new()) };
+}
+
+/// Routes `model`'s owner share to `to`.
+pub fn route_owner_share(model: ModelId, to: AccountId) {
+	ROUTES.with(|r| r.borrow_mut().insert(model, to));
+}
+
+/// The contributor notes sent to emissions so far.
+pub fn contributor_notes() -> alloc::vec::Vec<(AccountId, Balance)> {
+	NOTES.with(|n| n.borrow().clone())
+}
+
+/// The worker notes sent to emissions so far.
+pub fn worker_notes() -> alloc::vec::Vec<(AccountId, Balance)> {
+	WORKER_NOTES.with(|n| n.borrow().clone())
+}
+
+/// Owner-share routes in a thread-local.
+pub struct FakeRoutes;
+impl crate::traits::OwnerShareRoute<AccountId> for FakeRoutes {
+	fn owner_share_to(model: ModelId) -> Option<AccountId> {
+		ROUTES.with(|r| r.borrow().get(&model).copied())
+	}
+}
+
+/// Records contributor notes; the other streams are not this pallet's.
+pub struct FakeEmissions;
+impl pallet_emissions::traits::NoteActivity<AccountId, Balance> for FakeEmissions {
+	fn note_contributor(_who: &AccountId, _earned: Balance) {}
+	fn note_worker(_who: &AccountId, _earned: Balance) {}
+	fn note_curator(_who: &AccountId, _accepted: u32) {}
+	fn note_author(_who: &AccountId) {}
+	fn note_weight() -> frame_support::weights::Weight {
+		frame_support::weights::Weight::from_parts(1_000, 0)
+	}
+	fn note_earnings(
+		contributors: &[(AccountId, Balance)],
+		workers: &[(AccountId, Balance)],
+	) -> frame_support::weights::Weight {
+		NOTES.with(|n| n.borrow_mut().extend_from_slice(contributors));
+		WORKER_NOTES.with(|n| n.borrow_mut().extend_from_slice(workers));
+		Self::note_earnings_weight((contributors.len() + workers.len()) as u32)
+	}
+	fn note_earnings_weight(accounts: u32) -> frame_support::weights::Weight {
+		frame_support::weights::Weight::from_parts(1_000 * u64::from(accounts), 0)
+	}
 }
 
 /// Adds a contribution to `datanet` by `contributor`, accepted at `accepted` (or pending).
@@ -197,6 +251,8 @@ impl pallet_attribution::Config for Test {
 	type Currency = Balances;
 	type Datanets = FakeDatanets;
 	type Models = FakeModels;
+	type OwnerShareRoute = FakeRoutes;
+	type Emissions = FakeEmissions;
 	type PalletId = AttributionPalletId;
 	type Treasury = TreasuryAccount;
 	type MaxAttribution = ConstU32<MAX_ATTRIBUTION>;
@@ -225,6 +281,9 @@ pub fn run(test: impl FnOnce()) {
 	CONTRIBUTIONS.with(|c| c.borrow_mut().clear());
 	SNAPSHOTS.with(|s| s.borrow_mut().clear());
 	MODELS.with(|m| m.borrow_mut().clear());
+	ROUTES.with(|r| r.borrow_mut().clear());
+	NOTES.with(|n| n.borrow_mut().clear());
+	WORKER_NOTES.with(|n| n.borrow_mut().clear());
 	new_test_ext().execute_with(|| {
 		ExistentialDeposit::set(ED);
 		test();

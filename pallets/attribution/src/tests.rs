@@ -174,6 +174,43 @@ fn a_model_without_an_owner_pays_its_part_to_the_treasury() {
 }
 
 #[test]
+fn an_offering_takes_the_owner_share_over() {
+	run(|| {
+		setup();
+		const REVENUE: AccountId = 90;
+		route_owner_share(MODEL, REVENUE);
+		pay(10_000, &[WORKER], &[entry(101, 60), entry(102, 40)]);
+		assert_eq!(owed(REVENUE), 2_000);
+		assert_eq!(owed(OWNER), 0);
+		// Nothing else moves.
+		assert_eq!((owed(WORKER), owed(21), owed(22), owed(TREASURY)), (4_000, 1_750, 1_400, 850));
+		match last_event() {
+			Event::FeeDistributed { owner, .. } => assert_eq!(owner, Some((REVENUE, 2_000))),
+			other => panic!("unexpected {other:?}"),
+		}
+		// Another model keeps paying its owner.
+		add_version(2, OWNER, 1, 1);
+		assert_ok!(Balances::transfer(&PAYER, &Attribution::pot(), 1_000, Preservation::Preserve));
+		assert_ok!(<Attribution as Payout<AccountId, Balance>>::distribute(2, 1, &[], 1_000, &[]));
+		assert_eq!(owed(OWNER), 200);
+	});
+}
+
+#[test]
+fn each_contributor_and_worker_is_noted_to_emissions_once_per_fee_with_what_it_earned() {
+	run(|| {
+		setup();
+		// 21 twice (capped together), 22 once, an ineligible entry not at all.
+		pay(10_000, &[WORKER], &[entry(101, 30), entry(103, 30), entry(102, 30), entry(104, 10)]);
+		assert_eq!(contributor_notes(), vec![(21, 1_750), (22, 1_050)]);
+		assert_eq!(worker_notes(), vec![(WORKER, 4_000)]);
+		// A fee with nothing eligible notes nobody.
+		pay(10_000, &[WORKER], &[entry(105, 50)]);
+		assert_eq!(contributor_notes().len(), 2);
+	});
+}
+
+#[test]
 fn workers_share_their_part_equally() {
 	run(|| {
 		setup();

@@ -1,4 +1,19 @@
-//! What this pallet asks of the runtime for its benchmarks.
+//! What this pallet asks of the runtime: where a model's owner share goes, and what its
+//! benchmarks need.
+
+/// Where a model's owner share of each fee goes when not to its owner: the runtime routes it
+/// to a successful Initial AI Offering's revenue account (pallet-iao), whose shareholders
+/// then claim it. `()` routes nothing.
+pub trait OwnerShareRoute<AccountId> {
+	/// The account to credit with `model`'s owner share instead of its owner, if any.
+	fn owner_share_to(model: crate::ModelId) -> Option<AccountId>;
+}
+
+impl<AccountId> OwnerShareRoute<AccountId> for () {
+	fn owner_share_to(_model: crate::ModelId) -> Option<AccountId> {
+		None
+	}
+}
 
 /// Sets up what the benchmarks need outside this pallet.
 #[cfg(feature = "runtime-benchmarks")]

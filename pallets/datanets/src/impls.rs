@@ -333,6 +333,11 @@ impl<T: Config> Pallet<T> {
 		DatanetRecords::<T>::insert(datanet, record);
 		let contributor = contribution.contributor.clone();
 		Contributions::<T>::insert(id, contribution);
+		<T::OnAccepted as crate::traits::OnContributionAccepted<T::AccountId>>::on_accepted(
+			&curator,
+			&contributor,
+			id,
+		);
 
 		Self::deposit_event(Event::ContributionAccepted {
 			contribution: id,
@@ -627,9 +632,6 @@ impl<T: Config> DatanetsInspect<T::AccountId, BalanceOf<T>> for Pallet<T> {
 			.saturating_mul(BalanceOf::<T>::from(100u32))
 			.saturating_add(T::Currency::minimum_balance());
 		T::Currency::set_balance(owner, plenty);
-		let contributor: T::AccountId =
-			frame_benchmarking::account("datanets-benchmark-contributor", 0, 0);
-		T::Currency::set_balance(&contributor, plenty);
 
 		let media_type: MediaTypeOf<T> = BoundedVec::truncate_from(b"text/plain".to_vec());
 		let rules = ContributionRulesOf::<T> {
@@ -646,9 +648,13 @@ impl<T: Config> DatanetsInspect<T::AccountId, BalanceOf<T>> for Pallet<T> {
 			AccessPolicy::Public,
 		)?;
 		for i in 0..accepted.max(1) {
+			// A different contributor each: the worst case for whoever pays them.
+			let contributor: T::AccountId =
+				frame_benchmarking::account("datanets-benchmark-contributor", i, 0);
+			T::Currency::set_balance(&contributor, plenty);
 			let hash = H256(sp_io::hashing::blake2_256(&i.to_le_bytes()));
 			let id = Self::do_contribute(
-				contributor.clone(),
+				contributor,
 				datanet,
 				hash,
 				1,

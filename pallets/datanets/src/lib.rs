@@ -181,6 +181,9 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxAcceptedPerDatanet: Get<u32>;
 
+		/// Told of each accepted contribution (emissions for curators, in the runtime).
+		type OnAccepted: crate::traits::OnContributionAccepted<Self::AccountId>;
+
 		/// Weights of this pallet's calls.
 		type WeightInfo: WeightInfo;
 	}
@@ -554,7 +557,11 @@ pub mod pallet {
 		/// Emits `ContributionAccepted`, or `ContributionRejected` (and `ContributorBarred` when
 		/// the contributor's reputation falls below the threshold).
 		#[pallet::call_index(8)]
-		#[pallet::weight(T::WeightInfo::curate_accept().max(T::WeightInfo::curate_reject()))]
+		#[pallet::weight(
+			T::WeightInfo::curate_accept()
+				.saturating_add(<T::OnAccepted as crate::traits::OnContributionAccepted<T::AccountId>>::weight())
+				.max(T::WeightInfo::curate_reject())
+		)]
 		pub fn curate(
 			origin: OriginFor<T>,
 			contribution: ContributionId,
@@ -563,7 +570,10 @@ pub mod pallet {
 			let curator = ensure_signed(origin)?;
 			Self::do_curate(curator, contribution, verdict)?;
 			let actual = match verdict {
-				Verdict::Accept => T::WeightInfo::curate_accept(),
+				Verdict::Accept => T::WeightInfo::curate_accept()
+					.saturating_add(<T::OnAccepted as crate::traits::OnContributionAccepted<
+						T::AccountId,
+					>>::weight()),
 				Verdict::Reject(_) => T::WeightInfo::curate_reject(),
 			};
 			Ok(Some(actual).into())

@@ -83,6 +83,7 @@ impl pallet_datanets::Config for Test {
 	type MaxMetadataLen = ConstU32<64>;
 	type MaxPendingPerContributor = ConstU32<MAX_PENDING>;
 	type MaxAcceptedPerDatanet = ConstU32<MAX_ACCEPTED>;
+	type OnAccepted = ();
 	type WeightInfo = ();
 }
 

@@ -69,3 +69,19 @@ pub trait DatanetsInspect<AccountId, Balance> {
 	#[cfg(feature = "runtime-benchmarks")]
 	fn benchmark_snapshot(owner: &AccountId, accepted: u32) -> Result<SnapshotId, DispatchError>;
 }
+
+/// Told of each accepted contribution (the runtime notes the curator's work to the emissions
+/// pallet's curator stream). `()` does nothing.
+pub trait OnContributionAccepted<AccountId> {
+	/// `curator` accepted `contribution` by `contributor`.
+	fn on_accepted(curator: &AccountId, contributor: &AccountId, contribution: ContributionId);
+	/// The most [`Self::on_accepted`] costs, charged by `curate`.
+	fn weight() -> frame_support::weights::Weight;
+}
+
+impl<AccountId> OnContributionAccepted<AccountId> for () {
+	fn on_accepted(_curator: &AccountId, _contributor: &AccountId, _contribution: ContributionId) {}
+	fn weight() -> frame_support::weights::Weight {
+		frame_support::weights::Weight::zero()
+	}
+}

@@ -4,6 +4,7 @@
 //! settles an earlier era first.
 
 use crate::{traits::NoteActivity, *};
+use alloc::vec::Vec;
 use frame_benchmarking::v2::*;
 use frame_support::traits::{
 	fungible::{Inspect, Mutate},
@@ -24,7 +25,7 @@ fn started<T: Config>() -> Result<(), BenchmarkError> {
 		let amount = T::Currency::minimum_balance().saturating_mul(1_000_000_000u32.into());
 		let _ = T::Currency::mint_into(&T::CommunityPool::get(), amount);
 		let _ = T::Currency::mint_into(&T::EcosystemPool::get(), amount);
-		Pallet::<T>::start_schedule(frame_system::Pallet::<T>::block_number());
+		Pallet::<T>::start_schedule(frame_system::Pallet::<T>::block_number(), T::EraLength::get());
 	}
 	let status = Schedule::<T>::get().ok_or(BenchmarkError::Stop("no schedule"))?;
 	if status.finished || Pools::<T>::get().remaining().is_zero() {
@@ -147,14 +148,14 @@ mod benchmarks {
 		started::<T>()?;
 		let who: T::AccountId = account("participant", 0, SEED);
 		let other: T::AccountId = account("participant", 1, SEED);
-		Pallet::<T>::note_worker(&who, 1);
-		Pallet::<T>::note_worker(&other, 2);
+		Pallet::<T>::note_worker(&who, 1u32.into());
+		Pallet::<T>::note_worker(&other, 2u32.into());
 		close_open_era::<T>()?;
 		Pallet::<T>::do_claim(other).map_err(|_| BenchmarkError::Stop("claim failed"))?;
 
 		#[block]
 		{
-			Pallet::<T>::note_worker(&who, 5);
+			Pallet::<T>::note_worker(&who, 5u32.into());
 		}
 
 		let open = Schedule::<T>::get().map(|s| s.open_era);
@@ -163,6 +164,32 @@ mod benchmarks {
 			Some((open, 5))
 		);
 		assert!(Rewards::<T>::get(&who).is_some());
+		Ok(())
+	}
+
+	/// `n` accounts already noted in the open era and `s` accounts holding points of a closed
+	/// era (each settled first), all noted at once.
+	#[benchmark]
+	fn note_many(n: Linear<0, 32>, s: Linear<0, 32>) -> Result<(), BenchmarkError> {
+		started::<T>()?;
+		let settling: Vec<T::AccountId> = (0..s).map(|i| account("settling", i, SEED)).collect();
+		let accruing: Vec<T::AccountId> = (0..n).map(|i| account("accruing", i, SEED)).collect();
+		for who in &settling {
+			Pallet::<T>::note_worker(who, 1u32.into());
+		}
+		close_open_era::<T>()?;
+		for who in &accruing {
+			Pallet::<T>::note_worker(who, 1u32.into());
+		}
+		let notes: Vec<(Stream, &T::AccountId, u128)> =
+			accruing.iter().chain(&settling).map(|who| (Stream::Workers, who, 2)).collect();
+
+		#[block]
+		{
+			let (noted, settled) = Pallet::<T>::note_many(notes);
+			assert_eq!((noted, settled), (n + s, s));
+		}
+
 		Ok(())
 	}
 

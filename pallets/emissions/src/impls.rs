@@ -11,7 +11,9 @@ use frame_support::{
 };
 use frame_system::pallet_prelude::BlockNumberFor;
 use sp_runtime::{
-	traits::{AccountIdConversion, Saturating, UniqueSaturatedFrom, UniqueSaturatedInto, Zero},
+	traits::{
+		AccountIdConversion, One, Saturating, UniqueSaturatedFrom, UniqueSaturatedInto, Zero,
+	},
 	DispatchResult, Rounding,
 };
 
@@ -30,13 +32,14 @@ impl<T: crate::Config> Pallet<T> {
 	/// The first block of era `era + 1`, whose start closes `era`.
 	pub fn era_end(status: &StatusOf<T>, era: EraIndex) -> BlockNumberFor<T> {
 		let eras = BlockNumberFor::<T>::from(era.saturating_add(1));
-		status.start.saturating_add(T::EraLength::get().saturating_mul(eras))
+		status.start.saturating_add(status.era_length.max(One::one()).saturating_mul(eras))
 	}
 
 	/// Starts the schedule at block `start`: gives the pot its existential deposit (out of the
 	/// ecosystem pool, else the community pool, if it has less), then records what each pool
-	/// holds and the total issuance. Does nothing if the schedule has started.
-	pub(crate) fn start_schedule(start: BlockNumberFor<T>) {
+	/// holds and the total issuance, with eras of `era_length` blocks. Does nothing if the
+	/// schedule has started.
+	pub(crate) fn start_schedule(start: BlockNumberFor<T>, era_length: BlockNumberFor<T>) {
 		if Schedule::<T>::exists() {
 			return;
 		}
@@ -71,7 +74,7 @@ impl<T: crate::Config> Pallet<T> {
 			ledger.issuance = T::Currency::total_issuance();
 		});
 		let finished = community.is_zero() && ecosystem.is_zero();
-		Schedule::<T>::put(Status { start, open_era: 0, finished });
+		Schedule::<T>::put(Status { start, era_length, open_era: 0, finished });
 		Self::deposit_event(Event::ScheduleStarted { start, community, ecosystem });
 		if finished {
 			Self::deposit_event(Event::PoolsEmptied { era: 0 });
@@ -82,7 +85,7 @@ impl<T: crate::Config> Pallet<T> {
 	/// it has ended (one era per block: a backlog is worked off one block at a time).
 	pub(crate) fn on_block(now: BlockNumberFor<T>) -> Weight {
 		let Some(mut status) = Schedule::<T>::get() else {
-			Self::start_schedule(now);
+			Self::start_schedule(now, T::EraLength::get());
 			return T::WeightInfo::on_initialize_era();
 		};
 		if status.finished || now < Self::era_end(&status, status.open_era) {
@@ -212,36 +215,57 @@ impl<T: crate::Config> Pallet<T> {
 	/// Notes `points` for `who` in `stream`, in the open era: settles its points from an
 	/// earlier era first. A stream's era total never overflows: points beyond it are dropped.
 	pub(crate) fn note(stream: Stream, who: &T::AccountId, points: u128) {
-		if points == 0 {
-			return;
-		}
+		Self::note_many(core::iter::once((stream, who, points)));
+	}
+
+	/// [`Self::note`] for several accounts at once: the open era's record is read and written
+	/// once. Returns how many accounts were noted and how many of those settled an earlier era
+	/// first.
+	pub(crate) fn note_many<'a>(
+		notes: impl IntoIterator<Item = (Stream, &'a T::AccountId, u128)>,
+	) -> (u32, u32)
+	where
+		T::AccountId: 'a,
+	{
 		let Some(open) = Self::open_era() else {
-			return;
-		};
-		let held = match Activity::<T>::get(stream, who) {
-			Some(entry) if entry.era == open => entry.points,
-			Some(entry) => {
-				Self::settle(stream, who, entry);
-				0
-			}
-			None => 0,
+			return (0, 0);
 		};
 		let mut record = Eras::<T>::get(open).unwrap_or_default();
-		let tally = record.tally_mut(stream);
-		let added = points.min(u128::MAX.saturating_sub(tally.points));
-		if added == 0 {
-			return;
+		let (mut noted, mut settled) = (0u32, 0u32);
+		for (stream, who, points) in notes {
+			if points == 0 {
+				continue;
+			}
+			let held = match Activity::<T>::get(stream, who) {
+				Some(entry) if entry.era == open => entry.points,
+				Some(entry) => {
+					// An earlier era's record, never the open one held here.
+					Self::settle(stream, who, entry);
+					settled = settled.saturating_add(1);
+					0
+				}
+				None => 0,
+			};
+			let tally = record.tally_mut(stream);
+			let added = points.min(u128::MAX.saturating_sub(tally.points));
+			if added == 0 {
+				continue;
+			}
+			tally.points = tally.points.saturating_add(added);
+			if held == 0 {
+				tally.accounts = tally.accounts.saturating_add(1);
+			}
+			Activity::<T>::insert(
+				stream,
+				who,
+				AccountPoints { era: open, points: held.saturating_add(added) },
+			);
+			noted = noted.saturating_add(1);
 		}
-		tally.points = tally.points.saturating_add(added);
-		if held == 0 {
-			tally.accounts = tally.accounts.saturating_add(1);
+		if noted > 0 {
+			Eras::<T>::insert(open, record);
 		}
-		Eras::<T>::insert(open, record);
-		Activity::<T>::insert(
-			stream,
-			who,
-			AccountPoints { era: open, points: held.saturating_add(added) },
-		);
+		(noted, settled.min(noted))
 	}
 
 	/// What `entry` (an account's points in `stream`, in a closed era) is worth:
@@ -354,8 +378,8 @@ impl<T: crate::Config> NoteActivity<T::AccountId, BalanceOf<T>> for Pallet<T> {
 		Self::note(Stream::Contributors, who, earned.unique_saturated_into());
 	}
 
-	fn note_worker(who: &T::AccountId, work: u64) {
-		Self::note(Stream::Workers, who, u128::from(work));
+	fn note_worker(who: &T::AccountId, earned: BalanceOf<T>) {
+		Self::note(Stream::Workers, who, earned.unique_saturated_into());
 	}
 
 	fn note_curator(who: &T::AccountId, accepted: u32) {
@@ -368,5 +392,24 @@ impl<T: crate::Config> NoteActivity<T::AccountId, BalanceOf<T>> for Pallet<T> {
 
 	fn note_weight() -> Weight {
 		T::WeightInfo::note()
+	}
+
+	fn note_earnings(
+		contributors: &[(T::AccountId, BalanceOf<T>)],
+		workers: &[(T::AccountId, BalanceOf<T>)],
+	) -> Weight {
+		let notes =
+			contributors
+				.iter()
+				.map(|(who, earned)| (Stream::Contributors, who, (*earned).unique_saturated_into()))
+				.chain(workers.iter().map(|(who, earned)| {
+					(Stream::Workers, who, (*earned).unique_saturated_into())
+				}));
+		let (noted, settled) = Self::note_many(notes);
+		T::WeightInfo::note_many(noted.saturating_sub(settled), settled)
+	}
+
+	fn note_earnings_weight(accounts: u32) -> Weight {
+		T::WeightInfo::note_many(0, accounts)
 	}
 }

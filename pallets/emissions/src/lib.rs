@@ -110,6 +110,10 @@ pub mod pallet {
 		#[pallet::constant]
 		type PalletId: Get<PalletId>;
 
+		/// Finds a block's author, from its pre-runtime digest (Aura in the runtime), for the
+		/// authors stream; `()` finds none.
+		type FindAuthor: frame_support::traits::FindAuthor<Self::AccountId>;
+
 		/// Blocks per era: each era's release is paid when it ends.
 		#[pallet::constant]
 		type EraLength: Get<BlockNumberFor<Self>>;
@@ -170,6 +174,8 @@ pub mod pallet {
 		pub curve: Curve,
 		/// The streams' shares.
 		pub shares: StreamShares,
+		/// Blocks per era, if not [`Config::EraLength`] (a dev chain's eras last minutes).
+		pub era_length: Option<BlockNumberFor<T>>,
 		#[serde(skip)]
 		pub _config: core::marker::PhantomData<T>,
 	}
@@ -181,7 +187,9 @@ pub mod pallet {
 			assert!(self.shares.is_valid(), "the emissions stream shares are out of bounds");
 			CurrentCurve::<T>::put(self.curve);
 			CurrentShares::<T>::put(self.shares);
-			Pallet::<T>::start_schedule(Zero::zero());
+			let era_length = self.era_length.unwrap_or_else(T::EraLength::get);
+			assert!(!era_length.is_zero(), "an era must last at least a block");
+			Pallet::<T>::start_schedule(Zero::zero(), era_length);
 		}
 	}
 
@@ -242,8 +250,23 @@ pub mod pallet {
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
 		/// Closes and pays the open era at its end (one era per block at most), or starts the
 		/// schedule if it has not started.
+		/// Then notes the block's author (if [`Config::FindAuthor`] finds one) to the authors
+		/// stream.
 		fn on_initialize(n: BlockNumberFor<T>) -> Weight {
-			Self::on_block(n)
+			let weight = Self::on_block(n);
+			let digest = frame_system::Pallet::<T>::digest();
+			let pre_runtime = digest.logs().iter().filter_map(|d| d.as_pre_runtime());
+			match <T::FindAuthor as frame_support::traits::FindAuthor<T::AccountId>>::find_author(
+				pre_runtime,
+			) {
+				Some(author) => {
+					<Self as traits::NoteActivity<T::AccountId, BalanceOf<T>>>::note_author(
+						&author,
+					);
+					weight.saturating_add(T::WeightInfo::note())
+				}
+				None => weight,
+			}
 		}
 
 		fn integrity_test() {

@@ -74,10 +74,26 @@ impl pallet_emissions::Config for Test {
 	type EcosystemPool = EcosystemPool;
 	type Treasury = TreasuryAccount;
 	type PalletId = EmissionsPalletId;
+	type FindAuthor = AuthorFromDigest;
 	type EraLength = EraLength;
 	type ScheduleLength = ScheduleLength;
 	type AdminOrigin = EnsureRoot<AccountId>;
 	type WeightInfo = ();
+}
+
+/// The author is the account whose id a `b"test"` pre-runtime digest carries (SCALE u64).
+pub struct AuthorFromDigest;
+impl frame_support::traits::FindAuthor<AccountId> for AuthorFromDigest {
+	fn find_author<'a, I>(digests: I) -> Option<AccountId>
+	where
+		I: 'a + IntoIterator<Item = (frame_support::ConsensusEngineId, &'a [u8])>,
+	{
+		use codec::Decode;
+		digests
+			.into_iter()
+			.find(|(id, _)| id == b"test")
+			.and_then(|(_, mut data)| AccountId::decode(&mut data).ok())
+	}
 }
 
 /// How a test chain starts.
@@ -89,6 +105,8 @@ pub struct ExtBuilder {
 	/// Whether the emissions genesis is built (else the schedule starts at the first block).
 	pub genesis: bool,
 	pub eras: u32,
+	/// The genesis config's era length (`None`: the `EraLength` constant).
+	pub era_length: Option<u64>,
 }
 
 impl Default for ExtBuilder {
@@ -100,6 +118,7 @@ impl Default for ExtBuilder {
 			shares: StreamShares::default(),
 			genesis: true,
 			eras: ERAS,
+			era_length: None,
 		}
 	}
 }
@@ -123,6 +142,7 @@ impl ExtBuilder {
 				emissions: pallet_emissions::GenesisConfig {
 					curve: self.curve,
 					shares: self.shares,
+					era_length: self.era_length,
 					..Default::default()
 				},
 			}

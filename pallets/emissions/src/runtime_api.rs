@@ -51,7 +51,7 @@ impl<T: Config> Pallet<T> {
 		ScheduleInfo {
 			started: status.is_some(),
 			start,
-			era_length: T::EraLength::get(),
+			era_length: status.map_or_else(T::EraLength::get, |s| s.era_length),
 			eras: T::ScheduleLength::get(),
 			open_era,
 			open_era_ends_at,

@@ -89,7 +89,10 @@ fn genesis_records_the_pools_and_gives_the_pot_its_existential_deposit() {
 		assert_eq!(l.pot_base, ED);
 		assert_eq!(l.issuance, COMMUNITY_GENESIS + ECOSYSTEM_GENESIS + ALICE_BALANCE);
 		let status = Schedule::<Test>::get().unwrap();
-		assert_eq!(status, Status { start: 0, open_era: 0, finished: false });
+		assert_eq!(
+			status,
+			Status { start: 0, era_length: EraLength::get(), open_era: 0, finished: false }
+		);
 		assert_conserved();
 	});
 }
@@ -158,6 +161,75 @@ fn a_linear_schedule_releases_the_pools_exactly_in_equal_eras() {
 		run_to_block(ERA * u64::from(ERAS) * 2);
 		assert_eq!(emissions_events().len(), count);
 		assert_eq!(Eras::<Test>::iter().count(), ERAS as usize);
+		assert_conserved();
+	});
+}
+
+#[test]
+fn the_genesis_era_length_overrides_the_constant_for_the_whole_schedule() {
+	let short = ERA / 2;
+	ExtBuilder { era_length: Some(short), ..Default::default() }.run(|| {
+		assert_eq!(Schedule::<Test>::get().unwrap().era_length, short);
+		run_to_block(short - 1);
+		assert!(Eras::<Test>::get(0).map_or(true, |r| r.from_community == 0));
+		run_to_block(short);
+		assert!(era(0).from_community > 0, "era 0 closes after `short` blocks");
+		assert_eq!(Schedule::<Test>::get().unwrap().open_era, 1);
+		// The constant changing later does not move the schedule's eras.
+		EraLength::set(ERA * 10);
+		run_to_block(2 * short);
+		assert_eq!(Schedule::<Test>::get().unwrap().open_era, 2);
+		assert_eq!(Emissions::api_schedule().era_length, short);
+		assert_conserved();
+	});
+}
+
+#[test]
+fn each_block_notes_its_author_to_the_authors_stream() {
+	run(|| {
+		use codec::Encode;
+		for n in 2..5u64 {
+			System::reset_events();
+			System::initialize(&n, &Default::default(), &Default::default());
+			System::deposit_log(sp_runtime::DigestItem::PreRuntime(*b"test", A.encode()));
+			let used = Emissions::on_initialize(n);
+			assert!(used.all_gte(<() as crate::WeightInfo>::note()), "the note is charged");
+		}
+		assert_eq!(Activity::<Test>::get(Stream::Authors, A).unwrap().points, 3);
+		assert_eq!(era(0).tally(Stream::Authors).points, 3);
+		// A block without an author's digest notes nobody.
+		System::initialize(&5, &Default::default(), &Default::default());
+		Emissions::on_initialize(5);
+		assert_eq!(era(0).tally(Stream::Authors).points, 3);
+		// The era's authors budget is all A's.
+		close_era(0);
+		let budget = era(0).tally(Stream::Authors).budget;
+		assert!(budget > 0);
+		assert_eq!(Emissions::api_earnings(A).unsettled, budget);
+	});
+}
+
+#[test]
+fn earnings_of_a_fee_are_noted_together_and_charged_for_what_settled() {
+	run(|| {
+		Emissions::note_worker(&C, 5);
+		close_era(0);
+		// A and B are new; C settles its era-0 points first.
+		let used = Emissions::note_earnings(&[(A, 30), (B, 10)], &[(C, 7)]);
+		assert_eq!(used, <() as crate::WeightInfo>::note_many(2, 1));
+		assert!(used.all_lte(Emissions::note_earnings_weight(3)));
+		let open = era(1);
+		assert_eq!(open.tally(Stream::Contributors).points, 40);
+		assert_eq!(open.tally(Stream::Contributors).accounts, 2);
+		assert_eq!(open.tally(Stream::Workers).points, 7);
+		assert_eq!(Activity::<Test>::get(Stream::Workers, C).unwrap().era, 1);
+		assert_eq!(owed(C), era(0).tally(Stream::Workers).budget, "C's era 0 settled");
+		// Zero amounts and a finished schedule note nothing.
+		assert_eq!(
+			Emissions::note_earnings(&[(D, 0)], &[]),
+			<() as crate::WeightInfo>::note_many(0, 0)
+		);
+		assert_eq!(Activity::<Test>::get(Stream::Contributors, D), None);
 		assert_conserved();
 	});
 }
@@ -760,7 +832,7 @@ fn simulate(curve: Curve, seed: u64) {
 				let who = accounts[rng.next(accounts.len() as u64) as usize];
 				match rng.next(4) {
 					0 => Emissions::note_contributor(&who, u128::from(rng.next(1_000_000))),
-					1 => Emissions::note_worker(&who, rng.next(50)),
+					1 => Emissions::note_worker(&who, u128::from(rng.next(50))),
 					2 => Emissions::note_curator(&who, rng.next(3) as u32),
 					_ => {
 						let _ = Emissions::claim(RuntimeOrigin::signed(ALICE), who);

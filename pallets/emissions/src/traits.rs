@@ -12,22 +12,42 @@ use frame_support::weights::Weight;
 pub trait NoteActivity<AccountId, Balance> {
 	/// `who` earned `earned` in attribution rewards (one point per planck).
 	fn note_contributor(who: &AccountId, earned: Balance);
-	/// `who` completed `work` units of job work.
-	fn note_worker(who: &AccountId, work: u64);
+	/// `who` earned `earned` as a worker: its part of completed jobs' fees and of served
+	/// inferences' fees (one point per planck).
+	fn note_worker(who: &AccountId, earned: Balance);
 	/// `who` accepted `accepted` contributions as a curator.
 	fn note_curator(who: &AccountId, accepted: u32);
 	/// `who` authored a block.
 	fn note_author(who: &AccountId);
 	/// The most one note costs, for the caller to charge.
 	fn note_weight() -> Weight;
+	/// Notes what `contributors` and `workers` earned from one fee, together (the open era's
+	/// record is updated once); returns the weight it used, at most
+	/// [`Self::note_earnings_weight`] of their number.
+	fn note_earnings(
+		contributors: &[(AccountId, Balance)],
+		workers: &[(AccountId, Balance)],
+	) -> Weight;
+	/// The most [`Self::note_earnings`] costs for `accounts` accounts (every one settling an
+	/// earlier era first).
+	fn note_earnings_weight(accounts: u32) -> Weight;
 }
 
 impl<AccountId, Balance> NoteActivity<AccountId, Balance> for () {
 	fn note_contributor(_who: &AccountId, _earned: Balance) {}
-	fn note_worker(_who: &AccountId, _work: u64) {}
+	fn note_worker(_who: &AccountId, _earned: Balance) {}
 	fn note_curator(_who: &AccountId, _accepted: u32) {}
 	fn note_author(_who: &AccountId) {}
 	fn note_weight() -> Weight {
+		Weight::zero()
+	}
+	fn note_earnings(
+		_contributors: &[(AccountId, Balance)],
+		_workers: &[(AccountId, Balance)],
+	) -> Weight {
+		Weight::zero()
+	}
+	fn note_earnings_weight(_accounts: u32) -> Weight {
 		Weight::zero()
 	}
 }

@@ -318,6 +318,9 @@ pub struct Status<BlockNumber> {
 	/// The block the schedule started at (genesis, or the first block after the pallet was
 	/// added).
 	pub start: BlockNumber,
+	/// Blocks per era, fixed when the schedule starts ([`crate::Config::EraLength`] unless the
+	/// genesis config set another, as a dev chain does to see eras pass in minutes).
+	pub era_length: BlockNumber,
 	/// The era activity counts for now: every earlier era is closed and paid.
 	pub open_era: EraIndex,
 	/// Nothing is left to release: no era closes and no activity is recorded any more.

@@ -94,9 +94,9 @@ fn passed<T: Config>() -> Result<(OfferingId, ProposalId), BenchmarkError> {
 	let proposal = NextProposalId::<T>::get();
 	Pallet::<T>::do_propose(backer.clone(), id, ProposalKind::ReleaseTranche)?;
 	Pallet::<T>::do_vote(backer, proposal, true)?;
-	advance::<T>(T::VotingPeriod::get());
+	advance::<T>(Pallet::<T>::voting_period());
 	Pallet::<T>::do_close(proposal)?;
-	advance::<T>(T::EnactmentDelay::get());
+	advance::<T>(Pallet::<T>::enactment_delay());
 	Ok((id, proposal))
 }
 
@@ -238,7 +238,7 @@ mod benchmarks {
 		let (_, id, backer) = succeeded::<T>(true)?;
 		Pallet::<T>::do_propose(backer.clone(), id, ProposalKind::ReleaseTranche)?;
 		Pallet::<T>::do_vote(backer, 0, false)?;
-		advance::<T>(T::VotingPeriod::get());
+		advance::<T>(Pallet::<T>::voting_period());
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(funded::<T>("caller", 0)), 0);

@@ -85,6 +85,16 @@ impl<T: Config> Pallet<T> {
 		T::PalletId::get().into_sub_account_truncating((b'r', offering))
 	}
 
+	/// How long proposals are open to votes.
+	pub fn voting_period() -> BlockNumberFor<T> {
+		crate::GovernanceTimes::<T>::get().map_or_else(T::VotingPeriod::get, |(voting, _)| voting)
+	}
+
+	/// How long a passed proposal waits before it may be executed.
+	pub fn enactment_delay() -> BlockNumberFor<T> {
+		crate::GovernanceTimes::<T>::get().map_or_else(T::EnactmentDelay::get, |(_, delay)| delay)
+	}
+
 	/// The share assets' admin.
 	pub fn admin_account() -> T::AccountId {
 		T::PalletId::get().into_account_truncating()
@@ -476,7 +486,7 @@ impl<T: Config> Pallet<T> {
 		let next = proposal.checked_add(1).ok_or(Error::<T>::Overflow)?;
 		OpenProposals::<T>::try_mutate(offering, |open| open.try_push(proposal))
 			.map_err(|_| Error::<T>::TooManyProposals)?;
-		let voting_ends = Self::now().saturating_add(T::VotingPeriod::get());
+		let voting_ends = Self::now().saturating_add(Self::voting_period());
 		NextProposalId::<T>::put(next);
 		Proposals::<T>::insert(
 			proposal,
@@ -534,7 +544,7 @@ impl<T: Config> Pallet<T> {
 		let o = Self::get_offering(p.offering)?;
 		let quorum = T::Quorum::get().mul_ceil(o.shares_sold);
 		let passed = p.ayes.saturating_add(p.nays) >= quorum && p.ayes > p.nays;
-		let executable_at = passed.then(|| now.saturating_add(T::EnactmentDelay::get()));
+		let executable_at = passed.then(|| now.saturating_add(Self::enactment_delay()));
 		if let Some(executable_at) = executable_at {
 			p.status = ProposalStatus::Passed { executable_at };
 		} else {

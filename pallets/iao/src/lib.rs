@@ -206,6 +206,33 @@ pub mod pallet {
 		(bool, BalanceOf<T>),
 	>;
 
+	/// The voting period and enactment delay, when the genesis config set them instead of
+	/// [`Config::VotingPeriod`] and [`Config::EnactmentDelay`] (dev chains vote in minutes).
+	#[pallet::storage]
+	pub type GovernanceTimes<T: Config> =
+		StorageValue<_, (BlockNumberFor<T>, BlockNumberFor<T>), OptionQuery>;
+
+	#[pallet::genesis_config]
+	#[derive(frame_support::DefaultNoBound)]
+	pub struct GenesisConfig<T: Config> {
+		/// Blocks a proposal is open to votes, if not [`Config::VotingPeriod`].
+		pub voting_period: Option<BlockNumberFor<T>>,
+		/// Blocks a passed proposal waits, if not [`Config::EnactmentDelay`].
+		pub enactment_delay: Option<BlockNumberFor<T>>,
+	}
+
+	#[pallet::genesis_build]
+	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
+		fn build(&self) {
+			if self.voting_period.is_some() || self.enactment_delay.is_some() {
+				let voting = self.voting_period.unwrap_or_else(T::VotingPeriod::get);
+				assert!(!voting.is_zero(), "votes need a period");
+				let delay = self.enactment_delay.unwrap_or_else(T::EnactmentDelay::get);
+				GovernanceTimes::<T>::put((voting, delay));
+			}
+		}
+	}
+
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
 	pub enum Event<T: Config> {

@@ -841,3 +841,21 @@ fn try_state_catches_a_fund_that_holds_less_than_it_owes() {
 		assert_ok!(Balances::mint_into(&fund, ED));
 	});
 }
+
+#[test]
+fn the_genesis_config_may_shorten_voting_and_enactment() {
+	use sp_runtime::BuildStorage;
+	new_test_ext().execute_with(|| {
+		assert_eq!(
+			(Iao::voting_period(), Iao::enactment_delay()),
+			(VOTING_PERIOD, ENACTMENT_DELAY)
+		);
+	});
+	let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
+	crate::GenesisConfig::<Test> { voting_period: Some(3), enactment_delay: None }
+		.assimilate_storage(&mut storage)
+		.unwrap();
+	sp_io::TestExternalities::new(storage).execute_with(|| {
+		assert_eq!((Iao::voting_period(), Iao::enactment_delay()), (3, ENACTMENT_DELAY));
+	});
+}

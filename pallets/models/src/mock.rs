@@ -92,6 +92,7 @@ impl pallet_datanets::Config for Test {
 	type MaxMetadataLen = ConstU32<64>;
 	type MaxPendingPerContributor = ConstU32<8>;
 	type MaxAcceptedPerDatanet = ConstU32<16>;
+	type OnAccepted = ();
 	type WeightInfo = ();
 }
 

