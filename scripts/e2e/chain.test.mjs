@@ -54,15 +54,29 @@ test('chain properties name the OPEN token', async () => {
 
 test('total issuance is the fixed supply and the pools hold their shares', async () => {
   assert.equal((await api.query.balances.totalIssuance()).toBigInt(), SUPPLY);
-  const info = await provider.send('openledger_tokenomics', []);
+  // At genesis: emissions release the pools from the first era's end on.
+  const genesis = (await api.rpc.chain.getBlockHash(0)).toHex();
+  const info = await provider.send('openledger_tokenomics', [genesis]);
   assert.equal(info.symbol, 'OPEN');
   assert.equal(BigInt(info.supply), SUPPLY);
   const community = info.pools.find((p) => p.name === 'community');
   const ecosystem = info.pools.find((p) => p.name === 'ecosystem');
   assert.equal(BigInt(community.free), 517_100_000n * OPEN);
-  // Less the existential deposit the attribution pot starts with (0.001 OPEN).
-  assert.equal(BigInt(ecosystem.free), 100_000_000n * OPEN - OPEN / 1000n);
-  assert.equal(await free(community.address), BigInt(community.free));
+  // Less the existential deposits the attribution and emissions pots start with (0.001 OPEN
+  // each).
+  assert.equal(BigInt(ecosystem.free), 100_000_000n * OPEN - 2n * (OPEN / 1000n));
+  const atGenesis = await api.at(genesis);
+  assert.equal((await atGenesis.query.system.account(community.address)).data.free.toBigInt(), BigInt(community.free));
+  // Since then the pools hold what the schedule has not released yet, and supply is unchanged.
+  const best = (await api.rpc.chain.getBlockHash()).toHex();
+  const schedule = await provider.send('openledger_emissions', [best]);
+  assert.equal(schedule.eras, 48);
+  assert.equal(schedule.eraLength, 10, 'a dev chain\'s eras last 10 blocks');
+  assert.equal(BigInt(schedule.community.initial), 517_100_000n * OPEN);
+  const atBest = await api.at(best);
+  assert.equal((await atBest.query.system.account(community.address)).data.free.toBigInt(),
+    BigInt(schedule.community.initial) - BigInt(schedule.community.released));
+  assert.equal((await atBest.query.balances.totalIssuance()).toBigInt(), SUPPLY);
 });
 
 test('Alice transfers OPEN to a fresh account and pays the fee to the treasury', async () => {

@@ -54,7 +54,7 @@ before(async () => {
   store = await startStore();
   node = await startDevNode();
   ({ api, provider } = await connect(node.url));
-  const fund = ['//Server', '//Owner', '//Client', ...CONTRIBUTORS].map((uri) =>
+  const fund = ['//Server', '//Owner', '//Client', '//Backer0', '//Backer1', ...CONTRIBUTORS].map((uri) =>
     api.tx.balances.transferKeepAlive(keyring.addFromUri(uri).address, 5_000n * OPEN));
   await submitOk(api, api.tx.utility.batchAll(fund), alice);
   adaptersDir = mkdtempSync(join(tmpdir(), 'openledger-adapters-'));
@@ -80,6 +80,8 @@ after(async () => {
 const fact = (i) => `Harbour ${i} opens its gates at ${i + 6} o'clock for the fishing boats.`;
 /** Contribution ids by harbour, set by `trainModel`. */
 let contributionOf = [];
+/** What the model was trained with (base model, snapshot, hyperparameters), for a new version. */
+let trainedWith;
 
 /** Trains a two-step adapter for //Owner and returns its model id (version 1). */
 async function trainModel() {
@@ -109,6 +111,7 @@ async function trainModel() {
     rank: 4, alpha: 8, dropoutPermille: 0, targets: 0b0101, learningRateMicro: 2000, warmupSteps: 0,
     steps: 2, batchSize: 1, gradAccum: 1, seqLen: 24, heldoutPermille: 200, seed: 3,
   };
+  trainedWith = { base, snapshot, hyper };
   const requested = await submitOk(api, api.tx.models.requestFinetune(base, snapshot, hyper, 'Exact', OPEN, 1, 200, null), owner);
   const job = eventData(requested.events, 'models', 'FinetuneRequested').job.toNumber();
   const done = await pollUntil(`train job ${job}`, async () => {
@@ -304,4 +307,147 @@ test('an on-chain infer job is answered by the worker and its fee split, as the 
   } finally {
     unsubscribe();
   }
+});
+
+// ---- Initial AI Offerings ------------------------------------------------------------------
+
+const head = async () => (await api.rpc.chain.getHeader()).number.toNumber();
+const untilBlock = (n) => pollUntil(`block ${n}`, async () => (await head()) >= n, { timeoutMs: 120_000, intervalMs: 500 });
+const freeOf = async (who) => (await api.query.system.account(who)).data.free.toBigInt();
+
+/** Creates an offering of `model` by //Owner, open from two blocks on for `blocks` blocks. */
+async function createOffering(model, { softCap, blocks = 3 }) {
+  const start = (await head()) + 2;
+  const terms = {
+    totalShares: 1000n, price: OPEN, softCap, hardCap: 500n * OPEN, start, end: start + blocks,
+    revenueShare: 600_000_000, tranches: [500_000_000, 500_000_000],
+  };
+  const created = await submitOk(api, api.tx.iao.createOffering(model, terms), keyring.addFromUri('//Owner'));
+  const { offering, asset } = eventData(created.events, 'iao', 'OfferingCreated');
+  await untilBlock(start);
+  return { id: offering.toNumber(), asset: asset.toNumber(), end: start + blocks };
+}
+
+let offering;
+
+test('an offering under its soft cap fails and refunds every backer in full', { skip: !haveModel && 'no model file' }, async () => {
+  const model = await trainedModel();
+  const backer = keyring.addFromUri('//Backer0');
+  const failed = await createOffering(model, { softCap: 100n * OPEN });
+  await submitOk(api, api.tx.iao.buy(failed.id, 10n), backer);
+  assert.equal((await api.call.iaoApi.position(failed.id, backer.address)).purchased.toBigInt(), 10n * OPEN);
+  // Outside the window: refused.
+  await untilBlock(failed.end + 1);
+  await assert.rejects(submitOk(api, api.tx.iao.buy(failed.id, 1n), backer), /OutsideWindow/);
+  const final = await submitOk(api, api.tx.iao.finalize(failed.id), backer);
+  assert.equal(eventData(final.events, 'iao', 'OfferingFailed').raised.toBigInt(), 10n * OPEN);
+  // The refund is the whole purchase; the fee is paid by whoever asks for it (here Alice).
+  const before = await freeOf(backer.address);
+  const refund = await submitOk(api, api.tx.iao.refund(failed.id, backer.address), keyring.addFromUri('//Alice'));
+  assert.equal(eventData(refund.events, 'iao', 'Refunded').amount.toBigInt(), 10n * OPEN);
+  assert.equal(await freeOf(backer.address), before + 10n * OPEN);
+  assert.equal((await api.call.iaoApi.offering(failed.id)).unwrap().status.type, 'Failed');
+  assert.ok((await api.call.iaoApi.modelOffering(model)).isNone, 'the owner may offer the model again');
+});
+
+test('a successful offering issues shares, releases its first tranche and earns the model\'s owner share of paid inferences', { skip: !haveModel && 'no model file' }, async () => {
+  const model = await trainedModel();
+  const owner = keyring.addFromUri('//Owner');
+  const client = keyring.addFromUri('//Client');
+  const server = keyring.addFromUri('//Server');
+  const [b0, b1] = ['//Backer0', '//Backer1'].map((uri) => keyring.addFromUri(uri));
+  const ownerFree = await freeOf(owner.address);
+  const o = await createOffering(model, { softCap: 20n * OPEN });
+  offering = o;
+  await submitOk(api, api.tx.iao.buy(o.id, 30n), b0);
+  await submitOk(api, api.tx.iao.buy(o.id, 20n), b1);
+  await assert.rejects(submitOk(api, api.tx.iao.buy(o.id, 451n), b1), /OverHardCap/);
+  await untilBlock(o.end + 1);
+  const final = await submitOk(api, api.tx.iao.finalize(o.id), b0);
+  assert.equal(eventData(final.events, 'iao', 'OfferingSucceeded').raised.toBigInt(), 50n * OPEN);
+  const tranche = eventData(final.events, 'iao', 'TrancheReleased');
+  assert.equal(tranche.amount.toBigInt(), 25n * OPEN);
+  assert.ok((await freeOf(owner.address)) > ownerFree + 24n * OPEN, 'the first tranche went to the owner');
+  for (const [who, shares] of [[b0, 30n], [b1, 20n]]) {
+    const claimed = await submitOk(api, api.tx.iao.claimShares(o.id, who.address), who);
+    assert.equal(eventData(claimed.events, 'iao', 'SharesClaimed').shares.toBigInt(), shares);
+    const account = await api.query.assets.account(o.asset, who.address);
+    assert.equal(account.unwrap().balance.toBigInt(), shares);
+  }
+  // Share assets move only through the offering (its revenue accounting follows them).
+  await assert.rejects(submitOk(api, api.tx.assets.transfer(o.asset, b1.address, 1n), b0), /CallFiltered/);
+
+  // A paid inference: the model's owner share now goes to the offering's revenue account.
+  const view = (await api.call.iaoApi.offering(o.id)).unwrap();
+  const revenueAccount = view.revenueAccount.toString();
+  await submitOk(api, api.tx.inference.setPrice(model, PRICE), owner);
+  const deposit = await api.call.inferenceApi.depositOf(client.address);
+  if (deposit.held.toBigInt() < OPEN / 10n) await submitOk(api, api.tx.inference.deposit(OPEN), client);
+  const splits = [];
+  const unsubscribe = await api.query.system.events((records) => {
+    for (const { event } of records) if (event.section === 'attribution' && event.method === 'FeeDistributed') splits.push(event.data);
+  });
+  let fee;
+  try {
+    const nonce = (await api.call.inferenceApi.nonceOf(client.address, server.address)).toNumber() + 1;
+    const body = { model: `${model}:1`, prompt: 'Harbour 1 opens its gates at', max_tokens: 8, temperature: 0 };
+    const answer = await paidRequest({
+      url: openaiUrl, path: '/v1/completions', body, pair: client, genesis: api.genesisHash,
+      worker: server.publicKey, model, version: 1, nonce, maxFee: OPEN / 10n,
+    });
+    assert.equal(answer.status, 200, JSON.stringify(answer.json));
+    fee = BigInt(answer.json.openledger.receipt.fee);
+    const split = await pollUntil('the split', async () => splits.find((s) => s.fee.toBigInt() === fee), { timeoutMs: 60_000, intervalMs: 250 });
+    const [to, amount] = split.owner.unwrap();
+    assert.equal(to.toString(), revenueAccount);
+    assert.equal(amount.toBigInt(), ownerPart(fee));
+  } finally {
+    unsubscribe();
+  }
+  // Claimed from the attribution pot into the revenue account, it is shared: 60 % to the 50
+  // shares (B0 holds 30 of them), the rest to the owner.
+  await submitOk(api, api.tx.attribution.claim(revenueAccount), b0);
+  const distributed = await submitOk(api, api.tx.iao.distributeRevenue(o.id), b0);
+  const d = eventData(distributed.events, 'iao', 'RevenueDistributed');
+  assert.equal(d.amount.toBigInt(), ownerPart(fee));
+  assert.equal(d.toHolders.toBigInt() + d.toOwner.toBigInt(), ownerPart(fee));
+  const expected = (d.toHolders.toBigInt() * 30n) / 50n;
+  const position = await api.call.iaoApi.position(o.id, b0.address);
+  assert.ok(position.claimableRevenue.toBigInt() <= expected && position.claimableRevenue.toBigInt() + 1n >= expected,
+    `${position.claimableRevenue} vs ${expected}`);
+  const claimed = await submitOk(api, api.tx.iao.claimRevenue(o.id, b0.address), b1);
+  assert.equal(eventData(claimed.events, 'iao', 'RevenueClaimed').amount.toBigInt(), position.claimableRevenue.toBigInt());
+});
+
+test('shareholders vote a new model version active; the owner alone no longer can', { skip: !haveModel && 'no model file' }, async () => {
+  const model = await trainedModel();
+  assert.ok(offering, 'the offering of the test before');
+  const owner = keyring.addFromUri('//Owner');
+  const [b0, b1] = ['//Backer0', '//Backer1'].map((uri) => keyring.addFromUri(uri));
+  // Version 2: the same data, trained again.
+  const { base, snapshot, hyper } = trainedWith;
+  const requested = await submitOk(api, api.tx.models.requestFinetune(base, snapshot, { ...hyper, seed: 4 }, 'Exact', OPEN, 1, 200, model), owner);
+  const job = eventData(requested.events, 'models', 'FinetuneRequested').job.toNumber();
+  const done = await pollUntil(`train job ${job}`, async () => {
+    const j = await api.query.compute.jobs(job);
+    return j.isSome && j.unwrap().status.type !== 'Pending' ? j.unwrap() : null;
+  }, { timeoutMs: 240_000, intervalMs: 1000 });
+  assert.equal(done.status.type, 'Completed', worker.log());
+  assert.equal((await api.query.models.modelRecords(model)).unwrap().versions.toNumber(), 2);
+  await assert.rejects(submitOk(api, api.tx.models.setActiveVersion(model, 2), owner), /CallFiltered/);
+
+  const proposed = await submitOk(api, api.tx.iao.propose(offering.id, { ActivateVersion: 2 }), b1);
+  const { proposal, votingEnds } = eventData(proposed.events, 'iao', 'Proposed');
+  await submitOk(api, api.tx.iao.vote(proposal, true), b0);
+  await submitOk(api, api.tx.iao.vote(proposal, false), b1);
+  await untilBlock(votingEnds.toNumber() + 1);
+  const closed = await submitOk(api, api.tx.iao.close(proposal), b1);
+  const c = eventData(closed.events, 'iao', 'ProposalClosed');
+  assert.equal(c.ayes.toBigInt(), 30n);
+  assert.equal(c.nays.toBigInt(), 20n);
+  assert.ok(c.executableAt.isSome, 'passed: 100 % turnout, more ayes');
+  await untilBlock(c.executableAt.unwrap().toNumber());
+  const executed = await submitOk(api, api.tx.iao.execute(proposal), b1);
+  assert.ok(eventData(executed.events, 'iao', 'Executed').result.isOk);
+  assert.equal((await api.query.models.modelRecords(model)).unwrap().active.unwrap().toNumber(), 2);
 });

@@ -112,6 +112,33 @@ for (const [account, row] of [...rows].sort((a, b) => (b[1].earned > a[1].earned
   console.log(`| ${names.get(account) ?? account} | ${ids} | ${(row.weight / 1e9).toFixed(3)} | ${open(row.earned)} | ${open(claimable)} |`);
 }
 if (rows.size === 0) console.log('| (no eligible contribution was attributed) | | | | |');
+
+// Emissions: the pools' release of the era these answers fell in is paid by points — the
+// contributors' attribution rewards, the worker's fee parts, curators' acceptances, authored
+// blocks. Wait for that era to close, then claim each demo account's emissions.
+const schedule = await api.call.emissionsApi.schedule();
+const era = schedule.openEra.toNumber();
+await pollUntil(`emissions era ${era} to close`, async () =>
+  (await api.call.emissionsApi.schedule()).openEra.toNumber() > era,
+{ timeoutMs: 6_000 * (schedule.eraLength.toNumber() + 5), intervalMs: 1000 });
+const record = (await api.call.emissionsApi.era(era)).unwrap();
+const budgets = ['contributors', 'workers', 'curators', 'authors']
+  .map((stream) => `${stream} ${open(record[stream].budget.toBigInt())}`).join(', ');
+console.log(`\nEmissions of era ${era} (${schedule.eraLength} blocks): released ${open(record.fromCommunity.toBigInt() + record.fromEcosystem.toBigInt())} OPEN from the pools; budgets: ${budgets}; treasury ${open(record.toTreasury.toBigInt())}`);
+console.log('| account | points in era ' + era + ' (contributor / worker / curator / author) | OPEN of emissions claimed now |');
+console.log('|---|---|---:|');
+const demo = new Set([...rows.keys(), worker.address, ...names.keys()]);
+for (const account of demo) {
+  const earnings = await api.call.emissionsApi.earnings(account);
+  const owed = earnings.claimable.toBigInt() + earnings.unsettled.toBigInt();
+  if (owed === 0n) continue;
+  const points = await api.query.emissions.activity.multi(['Contributors', 'Workers', 'Curators', 'Authors'].map((s) => [s, account]));
+  const shown = points.map((p) => (p.isSome && p.unwrap().era.toNumber() === era ? p.unwrap().points.toString() : '0')).join(' / ');
+  const res = await submit(api.tx.emissions.claim(account), alice);
+  const claimed = res.events.find(({ event }) => event.section === 'emissions' && event.method === 'Claimed');
+  console.log(`| ${names.get(account) ?? (account === worker.address ? 'worker' : account)} | ${shown} | ${open(claimed ? claimed.event.data.amount.toBigInt() : 0n)} |`);
+}
+
 console.log(JSON.stringify({
   model, version, requests: questions.length,
   feesInReceipts: fees.toString(), depositDebited: (depositBefore - depositAfter).toString(),
