@@ -23,8 +23,8 @@
 use burn::tensor::Device;
 use gpu_worker::{
 	attribution::influence::{
-		answer_sketch, full_gradient, BothHooks, IndexBuilder, InfluenceIndex, Sketcher,
-		DEFAULT_DIM, DEFAULT_TOP_K,
+		answer_sketch, answer_sketches, full_gradient, BothHooks, IndexBuilder, InfluenceIndex,
+		Sketcher, DEFAULT_DIM, DEFAULT_TOP_K,
 	},
 	model::{
 		reference::{BlockWeights, Matrix, Weights},
@@ -433,6 +433,31 @@ fn timing(path: &str, a: &Args) {
 		.map(|cap| answer_sketch(&tail, &adapter, cap, &sketcher).expect("sketch"))
 		.collect();
 	let gradient_ms = started.elapsed().as_secs_f64() * 1e3;
+	// The same answers computed together, as the attribution thread does: half the batch
+	// under a second adapter of the same shape, so the batch is a mixed-adapter one.
+	let other = synthetic_adapter(&c, 16, &Target::ALL, 0.02, 4).expect("adapter");
+	let answers: Vec<_> = captures
+		.iter()
+		.enumerate()
+		.map(|(i, cap)| (if i % 2 == 0 { &adapter } else { &other }, cap, &sketcher))
+		.collect();
+	let started = Instant::now();
+	let batched: Vec<Vec<f32>> = answer_sketches(&tail, &answers)
+		.into_iter()
+		.collect::<Result<_, _>>()
+		.expect("batched sketches");
+	let batched_ms = started.elapsed().as_secs_f64() * 1e3;
+	// The answers under `adapter` must sketch as they did one at a time.
+	let worst = sketches
+		.iter()
+		.zip(&batched)
+		.step_by(2)
+		.map(|(a, b)| {
+			let diff: f32 = a.iter().zip(b).map(|(x, y)| (x - y).powi(2)).sum();
+			let norm: f32 = a.iter().map(|x| x * x).sum();
+			(diff / norm.max(f32::MIN_POSITIVE)).sqrt()
+		})
+		.fold(0f32, f32::max);
 	// An index of 100k contributions, scored in one batch.
 	let n = 100_000;
 	let index = InfluenceIndex {
@@ -450,10 +475,18 @@ fn timing(path: &str, a: &Args) {
 		a.batch
 	);
 	println!("  generation: {plain_ms:.0} ms plain, {captured_ms:.0} ms with capture (block {layer}, top-{DEFAULT_TOP_K})");
+	let answers_n = sketches.len().max(1) as f64;
 	println!(
-		"  answer gradients (block {layer} rerun in burn, CPU) + sketches: {gradient_ms:.0} ms for {} answers ({:.0} ms each)",
+		"  answer gradients (block {layer} rerun in burn, CPU) + sketches, one at a time: {gradient_ms:.0} ms for {} answers ({:.1} ms each, {:.1}% of plain generation)",
 		sketches.len(),
-		gradient_ms / sketches.len().max(1) as f64
+		gradient_ms / answers_n,
+		100.0 * gradient_ms / plain_ms
+	);
+	println!(
+		"  the same, batched (one rerun, two adapters): {batched_ms:.0} ms for {} answers ({:.1} ms each, {:.1}% of plain generation); worst relative difference {worst:.1e}",
+		batched.len(),
+		batched_ms / answers_n,
+		100.0 * batched_ms / plain_ms
 	);
 	println!(
 		"  scoring the batch against {n} contributions: {score_ms:.1} ms ({} rows back)",

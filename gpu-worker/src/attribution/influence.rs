@@ -26,8 +26,9 @@
 //! ([`TailModel`]), with the adapter's LoRA tensors of those blocks requiring gradients, and
 //! backpropagates `Σ_t ⟨h_t, δ_t⟩ / n`: its gradient is exactly that of the mean negative
 //! log-likelihood of the answer tokens (the LM head is linear in `h`, so the surrogate is
-//! exact wherever `δ` is). The answer's sketch is scored against every row with
-//! [`InfluenceIndex::score_batch`] (one GEMM for a batch of answers).
+//! exact wherever `δ` is). [`answer_gradients`] does a batch of answers in one rerun, each
+//! under its own adapter, with exact per-answer gradients. The answer's sketch is scored
+//! against every row with [`InfluenceIndex::score_batch`] (one GEMM for a batch of answers).
 
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -37,8 +38,10 @@ use crate::{
 	train::{
 		data::Example,
 		host,
-		llama::{tensor2, BaseModel, LoraPair, LoraTensors, TailModel},
-		lora::{Adapter, LoraWeights},
+		llama::{
+			tensor2, BaseModel, BatchLoraPair, BatchLoraTensors, LoraPair, LoraTensors, TailModel,
+		},
+		lora::{shape, Adapter, LoraWeights, Target},
 		trainer::{StepLog, TrainHooks},
 		TrainError,
 	},
@@ -542,16 +545,28 @@ fn lora_grads<B: AutodiffBackend>(
 	Ok(out)
 }
 
-/// The gradient of the mean negative log-likelihood of `capture`'s answer tokens with respect
-/// to `adapter`'s LoRA parameters of blocks `tail.first_block()..` (other blocks are `None`),
-/// from the capture alone: the tail blocks rerun over the captured residual stream, and
-/// `Σ ⟨h_t, δ_t⟩ / n` backpropagated (see the module docs). `capture.layer` must be
-/// `tail.first_block()`.
-pub fn answer_gradient<B: AutodiffBackend>(
+/// Sequences rerun together hold at most this many (padded) positions, unless one alone is
+/// longer: it bounds what a batch's attention scores and autodiff graph take.
+const MAX_BATCH_POSITIONS: usize = 2048;
+
+/// One answer checked and ready to rerun.
+struct Prepared<'a> {
+	adapter: &'a Adapter,
+	/// The residual stream entering the tail at positions `0..t`, `t × dim`.
+	hidden: &'a [f32],
+	/// `δ_t / n` at the answer positions, zero elsewhere, `t × dim`.
+	delta: Vec<f32>,
+	/// Positions up to the last answer position.
+	t: usize,
+}
+
+/// Checks that `capture` and `adapter` fit `tail` (and each other), and lays out the answer's
+/// positions and deltas.
+fn prepare<'a, B: AutodiffBackend>(
 	tail: &TailModel<B>,
-	adapter: &Adapter,
-	capture: &Capture,
-) -> Result<Grads, InfluenceError> {
+	adapter: &'a Adapter,
+	capture: &'a Capture,
+) -> Result<Prepared<'a>, InfluenceError> {
 	let c = tail.config();
 	let dim = c.embedding_length;
 	let bad = |what: String| Err(InfluenceError::Mismatch(what));
@@ -564,6 +579,20 @@ pub fn answer_gradient<B: AutodiffBackend>(
 	}
 	if capture.dim != dim || adapter.blocks.len() != c.block_count {
 		return bad("the capture or the adapter is not for this model".into());
+	}
+	let rank = usize::from(adapter.config.rank);
+	for (n, slots) in adapter.blocks.iter().enumerate().skip(tail.first_block()) {
+		for (target, w) in Target::ALL.iter().zip(slots) {
+			let Some(w) = w else { continue };
+			let (input, output) = shape(c, *target);
+			if rank == 0
+				|| (w.input, w.output) != (input, output)
+				|| w.a.len() != input * rank
+				|| w.b.len() != rank * output
+			{
+				return bad(format!("the adapter's block {n} {target:?} is not of rank {rank}"));
+			}
+		}
 	}
 	let n = capture.answer.len();
 	let Some(last) = capture.answer.iter().map(|s| s.pos).max() else {
@@ -588,13 +617,204 @@ pub fn answer_gradient<B: AutodiffBackend>(
 			_ => return bad(format!("answer step at position {}", step.pos)),
 		}
 	}
-	let device = tail.device();
-	let lora = tracked_lora::<B>(adapter, tail.first_block(), device);
-	let x = tensor2::<B>(hidden.to_vec(), t, dim, device);
-	let h = tail.hidden(x, Some(&lora))?;
-	let surrogate = (h * tensor2::<B>(delta, t, dim, device)).sum();
-	let grads = surrogate.backward();
-	Ok(lora_grads(adapter, &lora, tail.first_block(), &grads)?)
+	Ok(Prepared { adapter, hidden, delta, t })
+}
+
+/// What answers must share to rerun together: the rank and, per tail block, which targets
+/// the adapter has.
+type Layout = (u16, Vec<[bool; 7]>);
+
+/// The [`Layout`] of `adapter`'s blocks `first..`.
+fn layout(adapter: &Adapter, first: usize) -> Layout {
+	let targets = adapter.blocks.iter().skip(first).map(|s| s.each_ref().map(Option::is_some));
+	(adapter.config.rank, targets.collect())
+}
+
+/// Reruns the tail once over `answers` (all of one [`layout`]) as a batch, right-padded to the
+/// longest, each under its own adapter's LoRA tensors as its own gradient leaves, and
+/// backpropagates the sum of their surrogates: each answer's gradient is its own slice.
+/// Padding positions have zero delta, and causal attention keeps them out of the real
+/// positions, so every gradient is that of the answer alone.
+fn rerun<B: AutodiffBackend>(
+	tail: &TailModel<B>,
+	answers: &[&Prepared<'_>],
+) -> Result<Vec<Grads>, TrainError> {
+	let c = tail.config();
+	let (dim, first, device) = (c.embedding_length, tail.first_block(), tail.device());
+	let s = answers.len();
+	let t = answers.iter().map(|p| p.t).max().unwrap_or(0);
+	let (mut x, mut delta) = (vec![0f32; s * t * dim], vec![0f32; s * t * dim]);
+	for ((p, xs), ds) in answers.iter().zip(x.chunks_mut(t * dim)).zip(delta.chunks_mut(t * dim)) {
+		let len = p.t * dim;
+		if let (Some(xs), Some(ds)) = (xs.get_mut(..len), ds.get_mut(..len)) {
+			xs.copy_from_slice(p.hidden);
+			ds.copy_from_slice(&p.delta);
+		}
+	}
+	let Some(lead) = answers.first() else { return Ok(Vec::new()) };
+	let rank = usize::from(lead.adapter.config.rank);
+	let mut lora = BatchLoraTensors::<B> {
+		blocks: (0..c.block_count).map(|_| Default::default()).collect(),
+		scale: Tensor::from_data(
+			TensorData::new(answers.iter().map(|p| p.adapter.config.scale()).collect(), [s, 1, 1]),
+			device,
+		),
+	};
+	for (n, pairs) in lora.blocks.iter_mut().enumerate().skip(first) {
+		for (i, (pair, target)) in pairs.iter_mut().zip(Target::ALL).enumerate() {
+			let weights =
+				|| answers.iter().filter_map(|p| p.adapter.blocks.get(n)?.get(i)?.as_ref());
+			if weights().count() != s {
+				continue;
+			}
+			let (input, output) = shape(c, target);
+			let a: Vec<f32> = weights().flat_map(|w| w.a.iter().copied()).collect();
+			let b: Vec<f32> = weights().flat_map(|w| w.b.iter().copied()).collect();
+			*pair = Some(BatchLoraPair {
+				a: Tensor::from_data(TensorData::new(a, [s, input, rank]), device).require_grad(),
+				b: Tensor::from_data(TensorData::new(b, [s, rank, output]), device).require_grad(),
+			});
+		}
+	}
+	let x = Tensor::<B, 3>::from_data(TensorData::new(x, [s, t, dim]), device);
+	let h = tail.hidden_batch(x, Some(&lora))?;
+	let delta = Tensor::<B, 3>::from_data(TensorData::new(delta, [s, t, dim]), device);
+	let mut grads = (h * delta).sum().backward();
+	let mut out: Vec<Grads> = (0..s).map(|_| vec![Default::default(); c.block_count]).collect();
+	for (n, pairs) in lora.blocks.iter().enumerate().skip(first) {
+		for (i, (pair, target)) in pairs.iter().zip(Target::ALL).enumerate() {
+			let Some(pair) = pair else { continue };
+			let (input, output) = shape(c, target);
+			// Removed, not cloned: the host copy then takes the buffer as it is.
+			let a = pair.a.grad_remove(&mut grads).map(host).transpose()?;
+			let b = pair.b.grad_remove(&mut grads).map(host).transpose()?;
+			let a = a.unwrap_or_else(|| vec![0.0; s * input * rank]);
+			let b = b.unwrap_or_else(|| vec![0.0; s * rank * output]);
+			let per = a.chunks_exact(input * rank).zip(b.chunks_exact(rank * output));
+			for (grads, (a, b)) in out.iter_mut().zip(per) {
+				if let Some(slot) = grads.get_mut(n).and_then(|row| row.get_mut(i)) {
+					*slot = Some(LoraWeights { input, output, a: a.to_vec(), b: b.to_vec() });
+				}
+			}
+		}
+	}
+	Ok(out)
+}
+
+/// [`answer_gradient`] of many answers, each under its own adapter, computed together: the
+/// answers whose adapters share a rank and targets rerun the tail as one batch (at most
+/// [`MAX_BATCH_POSITIONS`] padded positions at a time) with one backward pass, which gives
+/// every answer its own exact gradient. One result per answer, in order; an answer that does
+/// not fit (see [`answer_gradient`]) fails alone.
+pub fn answer_gradients<B: AutodiffBackend>(
+	tail: &TailModel<B>,
+	answers: &[(&Adapter, &Capture)],
+) -> Vec<Result<Grads, InfluenceError>> {
+	let first = tail.first_block();
+	let mut out: Vec<Option<Result<Grads, InfluenceError>>> =
+		answers.iter().map(|_| None).collect();
+	let mut groups: Vec<(Layout, Vec<(usize, Prepared<'_>)>)> = Vec::new();
+	for (i, (adapter, capture)) in answers.iter().enumerate() {
+		match prepare(tail, adapter, capture) {
+			Ok(p) => {
+				let key = layout(adapter, first);
+				match groups.iter_mut().find(|(k, _)| *k == key) {
+					Some((_, members)) => members.push((i, p)),
+					None => groups.push((key, vec![(i, p)])),
+				}
+			}
+			Err(e) => {
+				if let Some(slot) = out.get_mut(i) {
+					*slot = Some(Err(e));
+				}
+			}
+		}
+	}
+	for (_, mut members) in groups {
+		// Shortest first, so that each batch pads little.
+		members.sort_by_key(|(_, p)| p.t);
+		let mut rest = members.as_slice();
+		while !rest.is_empty() {
+			let mut take = 1;
+			while rest.get(take).is_some_and(|(_, p)| (take + 1) * p.t <= MAX_BATCH_POSITIONS) {
+				take += 1;
+			}
+			let (batch, after) = rest.split_at(take);
+			rest = after;
+			let prepared: Vec<&Prepared<'_>> = batch.iter().map(|(_, p)| p).collect();
+			match rerun(tail, &prepared) {
+				Ok(grads) => {
+					for ((i, _), g) in batch.iter().zip(grads) {
+						if let Some(slot) = out.get_mut(*i) {
+							*slot = Some(Ok(g));
+						}
+					}
+				}
+				Err(e) => {
+					for (i, _) in batch {
+						if let Some(slot) = out.get_mut(*i) {
+							*slot = Some(Err(TrainError::Backend(e.to_string()).into()));
+						}
+					}
+				}
+			}
+		}
+	}
+	out.into_iter()
+		.map(|r| r.unwrap_or_else(|| Err(InfluenceError::Mismatch("not computed".into()))))
+		.collect()
+}
+
+/// The gradient of the mean negative log-likelihood of `capture`'s answer tokens with respect
+/// to `adapter`'s LoRA parameters of blocks `tail.first_block()..` (other blocks are `None`),
+/// from the capture alone: the tail blocks rerun over the captured residual stream, and
+/// `Σ ⟨h_t, δ_t⟩ / n` backpropagated (see the module docs). `capture.layer` must be
+/// `tail.first_block()`. [`answer_gradients`] computes many at once.
+pub fn answer_gradient<B: AutodiffBackend>(
+	tail: &TailModel<B>,
+	adapter: &Adapter,
+	capture: &Capture,
+) -> Result<Grads, InfluenceError> {
+	answer_gradients(tail, &[(adapter, capture)])
+		.pop()
+		.unwrap_or_else(|| Err(InfluenceError::Mismatch("not computed".into())))
+}
+
+/// [`answer_gradients`], each sketched with its own sketcher (whose blocks must be among the
+/// tail's). One result per answer, in order.
+pub fn answer_sketches<B: AutodiffBackend>(
+	tail: &TailModel<B>,
+	answers: &[(&Adapter, &Capture, &Sketcher)],
+) -> Vec<Result<Vec<f32>, InfluenceError>> {
+	let fits = |sketcher: &Sketcher| match sketcher.first_block() {
+		Some(b) if b >= tail.first_block() => Ok(()),
+		_ => Err(InfluenceError::Mismatch(format!(
+			"the sketch covers blocks {:?}, the tail starts at {}",
+			sketcher.blocks,
+			tail.first_block()
+		))),
+	};
+	let mut out: Vec<Result<Vec<f32>, InfluenceError>> = Vec::with_capacity(answers.len());
+	let mut wanted = Vec::new();
+	for (adapter, capture, sketcher) in answers {
+		match fits(sketcher) {
+			Ok(()) => {
+				wanted.push((*adapter, *capture));
+				out.push(Ok(Vec::new()));
+			}
+			Err(e) => out.push(Err(e)),
+		}
+	}
+	let mut grads = answer_gradients(tail, &wanted).into_iter();
+	for (slot, (_, _, sketcher)) in out.iter_mut().zip(answers) {
+		if slot.is_ok() {
+			*slot = match grads.next() {
+				Some(g) => g.map(|g| sketcher.sketch(&g)),
+				None => Err(InfluenceError::Mismatch("not computed".into())),
+			};
+		}
+	}
+	out
 }
 
 /// [`answer_gradient`], sketched with `sketcher` (whose blocks must be among the tail's).
@@ -604,14 +824,9 @@ pub fn answer_sketch<B: AutodiffBackend>(
 	capture: &Capture,
 	sketcher: &Sketcher,
 ) -> Result<Vec<f32>, InfluenceError> {
-	if sketcher.first_block().is_none_or(|b| b < tail.first_block()) {
-		return Err(InfluenceError::Mismatch(format!(
-			"the sketch covers blocks {:?}, the tail starts at {}",
-			sketcher.blocks,
-			tail.first_block()
-		)));
-	}
-	Ok(sketcher.sketch(&answer_gradient(tail, adapter, capture)?))
+	answer_sketches(tail, &[(adapter, capture, sketcher)])
+		.pop()
+		.unwrap_or_else(|| Err(InfluenceError::Mismatch("not computed".into())))
 }
 
 /// The same gradient as [`answer_gradient`] through the whole Model (no capture): the mean
@@ -649,8 +864,8 @@ mod tests {
 	use crate::{
 		model::{reference::Weights, testing::tiny_llama, LlamaConfig},
 		openlora::{
-			AdapterId, AdapterSource, CaptureSpec, Engine, EngineOptions, Event, Request,
-			ServeError,
+			AdapterId, AdapterSource, AnswerStep, CaptureSpec, Engine, EngineOptions, Event,
+			Request, ServeError,
 		},
 		train::{
 			data::{Dataset, Document},
@@ -982,6 +1197,133 @@ mod tests {
 			let sketcher = Sketcher::last_blocks(DEFAULT_DIM, 1, config.block_count, 1);
 			let s = answer_sketch(&tail, &adapter, &capture, &sketcher).unwrap();
 			assert!(rel_err(&s, &sketcher.sketch(&full)) < 1e-4);
+		}
+	}
+
+	/// What the engine records of `tokens` answered from `prompt_len` on under `adapter`, at
+	/// block 0 with the whole vocabulary kept: the residual stream entering block 0 is the
+	/// embedding, and `δ` the head's gradient of the token's negative log-likelihood.
+	fn exact_capture(
+		config: &LlamaConfig,
+		weights: &Weights,
+		adapter: &Adapter,
+		tokens: &[u32],
+		prompt_len: usize,
+	) -> Capture {
+		let d = config.embedding_length;
+		let fed = &tokens[..tokens.len() - 1];
+		let hidden: Vec<f32> = fed
+			.iter()
+			.flat_map(|t| weights.token_embd.row(*t as usize).unwrap().to_vec())
+			.collect();
+		let tail = TailModel::<B>::new(config.clone(), weights, 0, &device()).unwrap();
+		let lora = tracked_lora::<B>(adapter, 0, &device());
+		let x = tensor2::<B>(hidden.clone(), fed.len(), d, &device());
+		let h = host(tail.hidden(x, Some(&lora)).unwrap()).unwrap();
+		let head = weights.output_projection();
+		let answer = (prompt_len - 1..fed.len())
+			.map(|pos| {
+				let row = &h[pos * d..(pos + 1) * d];
+				let logits: Vec<f64> = (0..config.vocab_size)
+					.map(|v| {
+						head.row(v).unwrap().iter().zip(row).map(|(a, b)| f64::from(a * b)).sum()
+					})
+					.collect();
+				let max = logits.iter().copied().fold(f64::MIN, f64::max);
+				let z: f64 = logits.iter().map(|l| (l - max).exp()).sum();
+				let token = tokens[pos + 1];
+				let mut delta = vec![0f32; d];
+				for (v, l) in logits.iter().enumerate() {
+					let p = (l - max).exp() / z - f64::from(u8::from(v == token as usize));
+					for (dd, w) in delta.iter_mut().zip(head.row(v).unwrap()) {
+						*dd += (p * f64::from(*w)) as f32;
+					}
+				}
+				AnswerStep { pos, token, top: Vec::new(), delta }
+			})
+			.collect();
+		Capture { layer: 0, dim: d, prompt_len, tokens: fed.to_vec(), hidden, answer }
+	}
+
+	/// A batch of answers of different lengths under two adapters of one shape (and different
+	/// scales), one of another rank on other targets, and one capture that does not fit: each
+	/// batched gradient is the one-at-a-time one and the whole Model's, over both tail blocks,
+	/// with RoPE over the whole head and over part of it.
+	#[test]
+	fn batched_answer_gradients_equal_one_at_a_time_ones() {
+		for rope_dims in [4, 2] {
+			let (mut config, weights) = tiny(15);
+			config.rope_dimension_count = rope_dims;
+			let base = BaseModel::<B>::new(config.clone(), &weights, &device()).unwrap();
+			let tail = TailModel::<B>::new(config.clone(), &weights, 0, &device()).unwrap();
+			let first = busy(&config, 6);
+			let mut second = busy(&config, 7);
+			second.config.alpha = 2;
+			let lora = LoraConfig {
+				rank: 2,
+				alpha: 4,
+				dropout: 0.0,
+				targets: vec![Target::Q, Target::Down],
+			};
+			let mut narrow = Adapter::init(lora, &config, 8).unwrap();
+			let mut rng = SplitMix64::new(16);
+			for w in narrow.blocks.iter_mut().flatten().flatten() {
+				w.b.iter_mut().for_each(|v| *v = rng.uniform(-0.3, 0.3));
+			}
+			let mut text =
+				|len: usize| -> Vec<u32> { (0..len).map(|_| rng.below(VOCAB) as u32).collect() };
+			let cases = [
+				(&first, text(9), 4),
+				(&second, text(13), 6),
+				(&narrow, text(6), 2),
+				(&first, text(5), 3),
+				(&second, text(8), 7),
+			];
+			let captures: Vec<Capture> =
+				cases.iter().map(|(a, t, p)| exact_capture(&config, &weights, a, t, *p)).collect();
+			let mut bad = captures[0].clone();
+			bad.layer = 1;
+			let mut answers: Vec<(&Adapter, &Capture)> =
+				cases.iter().zip(&captures).map(|((a, _, _), c)| (*a, c)).collect();
+			answers.insert(2, (&first, &bad));
+
+			let batched = answer_gradients(&tail, &answers);
+			assert_eq!(batched.len(), answers.len());
+			assert!(matches!(batched[2], Err(InfluenceError::Mismatch(_))));
+			for (i, ((adapter, capture), got)) in answers.iter().zip(&batched).enumerate() {
+				if i == 2 {
+					continue;
+				}
+				let got = got.as_ref().unwrap();
+				let one = answer_gradient(&tail, adapter, capture).unwrap();
+				let mut tokens = capture.tokens.clone();
+				tokens.push(capture.answer.last().unwrap().token);
+				let full = full_gradient(&base, adapter, &tokens, capture.prompt_len, 0).unwrap();
+				for block in 0..config.block_count {
+					for t in 0..7 {
+						match (&got[block][t], &one[block][t], &full[block][t]) {
+							(Some(g), Some(o), Some(f)) => {
+								let (ea, eb) = (rel_err(&g.a, &o.a), rel_err(&g.b, &o.b));
+								assert!(ea < 1e-5 && eb < 1e-5, "{i} {block} {t}: {ea} {eb}");
+								let (ea, eb) = (rel_err(&g.a, &f.a), rel_err(&g.b, &f.b));
+								assert!(ea < 1e-4 && eb < 1e-4, "{i} {block} {t}: {ea} {eb}");
+							}
+							(None, None, None) => {}
+							other => panic!("answer {i} block {block} target {t}: {other:?}"),
+						}
+					}
+				}
+			}
+			// Sketched together as one at a time.
+			let sketcher = Sketcher::last_blocks(DEFAULT_DIM, 3, config.block_count, 2);
+			let with: Vec<_> = answers.iter().map(|(a, c)| (*a, *c, &sketcher)).collect();
+			for (i, (s, (a, c))) in answer_sketches(&tail, &with).iter().zip(&answers).enumerate() {
+				match (s, answer_sketch(&tail, a, c, &sketcher)) {
+					(Ok(s), Ok(one)) => assert!(rel_err(s, &one) < 1e-5, "answer {i}"),
+					(Err(_), Err(_)) => assert_eq!(i, 2),
+					other => panic!("answer {i}: {other:?}"),
+				}
+			}
 		}
 	}
 

@@ -12,12 +12,12 @@
 //! stream entering the sketched blocks and the head's gradient at each answer token, and the
 //! batching thread turns that [`Capture`] into the answer's sketch (the sketched blocks rerun in
 //! burn under the request's adapter, read from the adapters directory where the engine keeps
-//! it) before scoring. A capture that cannot be used (its adapter unreadable, another model)
+//! it; a batch's captured answers rerun together, whatever their adapters) before scoring. A capture that cannot be used (its adapter unreadable, another model)
 //! is logged and the answer is attributed by spans alone.
 
 use super::{
 	index::{AnswerTrace, AttributionIndex, Attributor, AttributorParams},
-	influence::{answer_sketch, DEFAULT_TOP_K},
+	influence::{answer_sketches, Sketcher, DEFAULT_TOP_K},
 	Attribution,
 };
 use crate::{
@@ -290,37 +290,60 @@ impl Adapters {
 	}
 }
 
-/// The answer's gradient sketch from what the engine captured, for `attributor`'s index.
-fn sketch(
-	setup: &InfluenceSetup,
-	adapters: &mut Adapters,
-	attributor: &Attributor,
-	captured: &Captured,
-) -> Result<Vec<f32>, String> {
-	let index = attributor.index().influence.as_ref().ok_or("the index has no sketches")?;
-	let adapter = adapters.get(setup, captured.adapter).map_err(|e| e.to_string())?;
-	answer_sketch(&setup.tail, &adapter, &captured.capture, &index.sketcher())
-		.map_err(|e| e.to_string())
+/// Logs why the answer captured under `adapter` goes by spans alone.
+fn unusable(adapter: AdapterId, why: &str) {
+	eprintln!(
+		"attribution: answer gradient under adapter 0x{}: {why}",
+		hex::encode(adapter.as_bytes())
+	);
 }
 
-/// Takes every job waiting, sketches the captured answers, attributes them per index as
-/// batches, replies; repeats.
+/// Sets the gradient sketch of every job with a capture, for its attributor's index, from what
+/// the engine captured under the request's adapter. The answers are computed together
+/// ([`answer_sketches`]: one rerun of the tail per adapter shape, however many adapters); a
+/// capture that cannot be used is logged and its answer attributed by spans alone.
+fn sketch_captures(setup: &InfluenceSetup, adapters: &mut Adapters, jobs: &mut [Job]) {
+	let mut wanted: Vec<(usize, Arc<Adapter>, Captured, Sketcher)> = Vec::new();
+	for (i, job) in jobs.iter_mut().enumerate() {
+		let Some(captured) = job.captured.take() else { continue };
+		let Some(index) = job.attributor.index().influence.as_ref() else {
+			unusable(captured.adapter, "the index has no sketches");
+			continue;
+		};
+		match adapters.get(setup, captured.adapter) {
+			Ok(adapter) => wanted.push((i, adapter, captured, index.sketcher())),
+			Err(e) => unusable(captured.adapter, &e.to_string()),
+		}
+	}
+	if wanted.is_empty() {
+		return;
+	}
+	let answers: Vec<(&Adapter, &Capture, &Sketcher)> = wanted
+		.iter()
+		.map(|(_, adapter, captured, sketcher)| (&**adapter, &captured.capture, sketcher))
+		.collect();
+	let sketches = answer_sketches(&setup.tail, &answers);
+	for ((i, _, captured, _), sketch) in wanted.iter().zip(sketches) {
+		match (sketch, jobs.get_mut(*i)) {
+			(Ok(sketch), Some(job)) => job.trace.sketch = Some(sketch),
+			(Ok(_), None) => {}
+			(Err(e), _) => unusable(captured.adapter, &e.to_string()),
+		}
+	}
+}
+
+/// Takes every job waiting, sketches the captured answers together, attributes them per index
+/// as batches, replies; repeats.
 fn batch_loop(rx: mpsc::Receiver<Job>, influence: Option<InfluenceSetup>) {
 	let mut adapters = Adapters { read: VecDeque::new() };
 	while let Ok(first) = rx.recv() {
 		let mut jobs = vec![first];
 		jobs.extend(rx.try_iter());
+		if let Some(setup) = &influence {
+			sketch_captures(setup, &mut adapters, &mut jobs);
+		}
 		let mut groups: Vec<(Arc<Attributor>, Vec<Job>)> = Vec::new();
-		for mut job in jobs {
-			if let (Some(setup), Some(captured)) = (&influence, job.captured.take()) {
-				match sketch(setup, &mut adapters, &job.attributor, &captured) {
-					Ok(sketch) => job.trace.sketch = Some(sketch),
-					Err(e) => eprintln!(
-						"attribution: answer gradient under adapter 0x{}: {e}",
-						hex::encode(captured.adapter.as_bytes())
-					),
-				}
-			}
+		for job in jobs {
 			match groups.iter_mut().find(|(a, _)| Arc::ptr_eq(a, &job.attributor)) {
 				Some((_, group)) => group.push(job),
 				None => groups.push((job.attributor.clone(), vec![job])),

@@ -24,7 +24,7 @@
 //! LoRA parameters but are never computed for them.
 
 use super::{
-	lora::{LoraConfig, Target},
+	lora::{shape, LoraConfig, Target},
 	TrainError,
 };
 use crate::model::{
@@ -78,6 +78,26 @@ pub struct LoraTensors<B: Backend> {
 	pub blocks: Vec<[Option<LoraPair<B>>; 7]>,
 	/// `alpha / rank`.
 	pub scale: f32,
+}
+
+/// One LoRA pair per sequence of a batch: sample `s` of `a` and of `b` adapts sequence `s`.
+#[derive(Debug, Clone)]
+pub struct BatchLoraPair<B: Backend> {
+	/// Down-projections, `[S, in, rank]`.
+	pub a: Tensor<B, 3>,
+	/// Up-projections, `[S, rank, out]`.
+	pub b: Tensor<B, 3>,
+}
+
+/// The adapters of a batch of `S` sequences, one per sequence (all of one rank, on the same
+/// targets): per block, one optional [`BatchLoraPair`] per target. With the pairs requiring
+/// gradients, one backward pass gives each sequence's gradient in its own slice.
+#[derive(Debug, Clone)]
+pub struct BatchLoraTensors<B: Backend> {
+	/// `blocks[n][t]` adapts projection `Target::ALL[t]` of block `n`.
+	pub blocks: Vec<[Option<BatchLoraPair<B>>; 7]>,
+	/// Each sequence's `alpha / rank`, `[S, 1, 1]`.
+	pub scale: Tensor<B, 3>,
 }
 
 /// Inverted-dropout masks for one forward pass, made by the caller from its seeded stream:
@@ -271,6 +291,78 @@ impl<B: Backend> TailModel<B> {
 		}
 		Ok(rms_norm(x, &self.output_norm, c.rms_norm_eps))
 	}
+
+	/// [`TailModel::hidden`] of a batch of `S` sequences at once: `x` is `[S, T, D]`, and so is
+	/// the result. Sequence `s` runs under its own adapter, sample `s` of `lora`'s pairs.
+	/// Attention is causal within each sequence, so a sequence shorter than `T` may be padded
+	/// on the right: its real positions never see the padding (whose own outputs are
+	/// meaningless).
+	pub fn hidden_batch(
+		&self,
+		x: Tensor<B, 3>,
+		lora: Option<&BatchLoraTensors<B>>,
+	) -> Result<Tensor<B, 3>, TrainError> {
+		let c = &self.config;
+		let [s, t, d] = x.dims();
+		if s == 0 || t == 0 {
+			return Err(TrainError::EmptySequence);
+		}
+		if t > c.context_length {
+			return Err(TrainError::SequenceTooLong { len: t, context: c.context_length });
+		}
+		if d != c.embedding_length {
+			return Err(TrainError::InvalidConfig(format!(
+				"hidden states of {d} values, the model's are {}",
+				c.embedding_length
+			)));
+		}
+		if let Some(lora) = lora {
+			check_batch_lora(c, lora, s)?;
+		}
+		if c.head_dim() % 2 != 0 {
+			return Err(TrainError::Unsupported(format!(
+				"batched RoPE over heads of {} dimensions",
+				c.head_dim()
+			)));
+		}
+		let attn = BatchAttention::new(c, s, t, &self.device);
+		let mut x = x.reshape([s * t, d]);
+		for (i, block) in self.blocks.iter().enumerate() {
+			x = block_forward_batch(block, self.first_block + i, x, lora, &attn, c);
+		}
+		Ok(rms_norm(x, &self.output_norm, c.rms_norm_eps).reshape([s, t, d]))
+	}
+}
+
+/// Refuses batch adapters whose shapes do not fit `config` and `s` sequences (the matmuls
+/// would panic on them).
+fn check_batch_lora<B: Backend>(
+	config: &LlamaConfig,
+	lora: &BatchLoraTensors<B>,
+	s: usize,
+) -> Result<(), TrainError> {
+	if lora.scale.dims() != [s, 1, 1] {
+		return Err(TrainError::InvalidConfig(format!(
+			"LoRA scales of shape {:?} for {s} sequences",
+			lora.scale.dims()
+		)));
+	}
+	for (n, pairs) in lora.blocks.iter().enumerate() {
+		for (target, pair) in Target::ALL.iter().zip(pairs) {
+			let Some(pair) = pair else { continue };
+			let (input, output) = shape(config, *target);
+			let ([sa, ia, ra], [sb, rb, ob]) = (pair.a.dims(), pair.b.dims());
+			if sa != s || sb != s || ia != input || ob != output || ra != rb {
+				return Err(TrainError::InvalidConfig(format!(
+					"block {n} {target:?}: LoRA pair of shapes {:?} and {:?} for {s} sequences \
+					 of a {input} x {output} projection",
+					pair.a.dims(),
+					pair.b.dims()
+				)));
+			}
+		}
+	}
+	Ok(())
 }
 
 /// Refuses what the forward pass does not implement.
@@ -333,23 +425,29 @@ fn rope_tables<B: Backend>(
 	config: &LlamaConfig,
 	device: &B::Device,
 ) -> (Tensor<B, 2>, Tensor<B, 2>) {
-	let rope_dims = config.rope_dimension_count;
-	let half = rope_dims / 2;
+	let half = config.rope_dimension_count / 2;
 	let ctx = config.context_length;
 	let (mut cos, mut sin) = (Vec::with_capacity(ctx * half), Vec::with_capacity(ctx * half));
 	for pos in 0..ctx {
 		for i in 0..half {
-			let exponent = -2.0 * i as f64 / rope_dims as f64;
-			let theta = pos as f64 * f64::from(config.rope_freq_base).powf(exponent);
-			let (s, c) = theta.sin_cos();
-			cos.push(c as f32);
-			sin.push(s as f32);
+			let (c, s) = rope_angle(config, pos, i);
+			cos.push(c);
+			sin.push(s);
 		}
 	}
 	(
 		Tensor::from_data(TensorData::new(cos, [ctx, half]), device),
 		Tensor::from_data(TensorData::new(sin, [ctx, half]), device),
 	)
+}
+
+/// `(cos, sin)` of RoPE's angle for pair `i` at `pos`, computed in f64.
+fn rope_angle(config: &LlamaConfig, pos: usize, i: usize) -> (f32, f32) {
+	let rope_dims = config.rope_dimension_count;
+	let exponent = -2.0 * i as f64 / rope_dims as f64;
+	let theta = pos as f64 * f64::from(config.rope_freq_base).powf(exponent);
+	let (s, c) = theta.sin_cos();
+	(c as f32, s as f32)
 }
 
 /// What every block of one forward pass shares: the causal mask and the RoPE tables of its
@@ -382,6 +480,120 @@ impl<B: Backend> Attention<B> {
 		let sin = rope_sin.clone().narrow(0, 0, t);
 		Self { mask, cos, sin, t }
 	}
+}
+
+/// What every block of one batched forward pass shares: the causal mask, `[S, heads, T, T]`,
+/// and RoPE as two multipliers over the `S × T` rows (each sequence's positions `0..T`), each
+/// `[S × T, 1, head_dim / 2, 2]`: rotating pairs `(x0, x1)` is `x · cos + swap(x) · sin`,
+/// `cos` holding `(cos, cos)` and `sin` `(-sin, sin)` per pair (`1` and `0` past the rotated
+/// dimensions).
+struct BatchAttention<B: Backend> {
+	mask: Tensor<B, 4>,
+	cos: Tensor<B, 4>,
+	sin: Tensor<B, 4>,
+	s: usize,
+	t: usize,
+}
+
+impl<B: Backend> BatchAttention<B> {
+	fn new(c: &LlamaConfig, s: usize, t: usize, device: &B::Device) -> Self {
+		let mut mask = vec![0f32; t * t];
+		for (i, row) in mask.chunks_exact_mut(t).enumerate() {
+			for v in row.iter_mut().skip(i + 1) {
+				*v = MASKED;
+			}
+		}
+		let heads = c.head_count;
+		let mask = Tensor::<B, 2>::from_data(TensorData::new(mask, [t, t]), device)
+			.reshape([1, 1, t, t])
+			.expand([s, heads, t, t]);
+		let (pairs, half) = (c.head_dim() / 2, c.rope_dimension_count / 2);
+		let (mut cos, mut sin) = (vec![1f32; t * pairs * 2], vec![0f32; t * pairs * 2]);
+		for pos in 0..t {
+			for i in 0..half.min(pairs) {
+				let (cv, sv) = rope_angle(c, pos, i);
+				let at = (pos * pairs + i) * 2;
+				if let (Some(cs), Some(ss)) = (cos.get_mut(at..at + 2), sin.get_mut(at..at + 2)) {
+					cs.copy_from_slice(&[cv, cv]);
+					ss.copy_from_slice(&[-sv, sv]);
+				}
+			}
+		}
+		let rows = |table: Vec<f32>| -> Tensor<B, 4> {
+			Tensor::<B, 4>::from_data(TensorData::new(table, [1, t, pairs, 2]), device)
+				.expand([s, t, pairs, 2])
+				.reshape([s * t, 1, pairs, 2])
+		};
+		Self { mask, cos: rows(cos), sin: rows(sin), s, t }
+	}
+
+	/// RoPE on `[S × T, heads × head_dim]` (an even `head_dim`).
+	fn rope(&self, x: Tensor<B, 2>, heads: usize) -> Tensor<B, 2> {
+		let [rows, width] = x.dims();
+		let pairs = width / heads / 2;
+		let x = x.reshape([rows, heads, pairs, 2]);
+		let swapped = x.clone().flip([3]);
+		(x * self.cos.clone() + swapped * self.sin.clone()).reshape([rows, width])
+	}
+}
+
+/// Block `n` over the residual streams of `S` sequences of `T` positions, `x` `[S × T, D]`
+/// (sequence-major), each sequence under its own sample of `lora.blocks[n]`'s pairs.
+fn block_forward_batch<B: Backend>(
+	block: &Block<B>,
+	n: usize,
+	x: Tensor<B, 2>,
+	lora: Option<&BatchLoraTensors<B>>,
+	attn: &BatchAttention<B>,
+	c: &LlamaConfig,
+) -> Tensor<B, 2> {
+	let (s, t) = (attn.s, attn.t);
+	let (heads, kv_heads, head_dim) = (c.head_count, c.head_count_kv, c.head_dim());
+	let group = heads / kv_heads;
+	let scale = 1.0 / (head_dim as f32).sqrt();
+	let pairs = lora.and_then(|l| l.blocks.get(n));
+	let project = |input: &Tensor<B, 2>, target: Target| -> Tensor<B, 2> {
+		let i = target.index();
+		let base = input.clone().matmul(block.proj[i].clone());
+		match (lora, pairs.and_then(|p| p[i].as_ref())) {
+			(Some(lora), Some(pair)) => {
+				let [rows, cols] = input.dims();
+				let [_, out] = base.dims();
+				// The scale on `b` (`rank × out` per sequence) is cheaper than on the output.
+				let b = pair.b.clone().mul(lora.scale.clone());
+				let delta = input.clone().reshape([s, t, cols]).matmul(pair.a.clone()).matmul(b);
+				base + delta.reshape([rows, out])
+			}
+			_ => base,
+		}
+	};
+
+	let h = rms_norm(x.clone(), &block.attn_norm, c.rms_norm_eps);
+	let q = project(&h, Target::Q);
+	let k = project(&h, Target::K);
+	let v = project(&h, Target::V);
+	let rows = s * t;
+	let q = attn.rope(q, heads);
+	let k = attn.rope(k, kv_heads);
+	// [S, heads, T, head_dim]; each key/value head serves `group` query heads in a row.
+	let q = q.reshape([s, t, heads, head_dim]).swap_dims(1, 2);
+	let expand = |m: Tensor<B, 2>| -> Tensor<B, 4> {
+		m.reshape([s, t, kv_heads, head_dim])
+			.swap_dims(1, 2)
+			.unsqueeze_dim::<5>(2)
+			.expand([s, kv_heads, group, t, head_dim])
+			.reshape([s, heads, t, head_dim])
+	};
+	let k = expand(k);
+	let v = expand(v);
+	let scores = q.matmul(k.swap_dims(2, 3)).mul_scalar(scale) + attn.mask.clone();
+	let mixed =
+		activation::softmax(scores, 3).matmul(v).swap_dims(1, 2).reshape([rows, heads * head_dim]);
+	let x = x + project(&mixed, Target::O);
+
+	let h = rms_norm(x.clone(), &block.ffn_norm, c.rms_norm_eps);
+	let act = activation::silu(project(&h, Target::Gate)) * project(&h, Target::Up);
+	x + project(&act, Target::Down)
 }
 
 /// Block `n` over the `[T, D]` residual stream `x` (its LoRA pairs from `lora.blocks[n]`).
