@@ -214,11 +214,11 @@ impl<T: Config> Pallet<T> {
 
 impl<T: Config> Pallet<T> {
 	/// The most a split of `entries` attribution entries paying `workers` workers costs: the
-	/// benchmarked split plus the emissions notes of every worker and every entry (each could
-	/// be a different contributor, each settling an earlier era first).
+	/// benchmarked split (in the runtime it includes the emissions notes of its accounts),
+	/// plus every worker and every entry's contributor settling an earlier era first.
 	pub fn distribute_weight(entries: u32, workers: u32) -> Weight {
 		T::WeightInfo::distribute(entries, workers)
-			.saturating_add(T::Emissions::note_earnings_weight(entries.saturating_add(workers)))
+			.saturating_add(T::Emissions::settling_weight(entries.saturating_add(workers)))
 	}
 }
 

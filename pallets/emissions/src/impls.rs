@@ -405,11 +405,11 @@ impl<T: crate::Config> NoteActivity<T::AccountId, BalanceOf<T>> for Pallet<T> {
 				.chain(workers.iter().map(|(who, earned)| {
 					(Stream::Workers, who, (*earned).unique_saturated_into())
 				}));
-		let (noted, settled) = Self::note_many(notes);
-		T::WeightInfo::note_many(noted.saturating_sub(settled), settled)
+		let (_, settled) = Self::note_many(notes);
+		Self::settling_weight(settled)
 	}
 
-	fn note_earnings_weight(accounts: u32) -> Weight {
-		T::WeightInfo::note_many(0, accounts)
+	fn settling_weight(accounts: u32) -> Weight {
+		T::WeightInfo::note_many(0, accounts).saturating_sub(T::WeightInfo::note_many(accounts, 0))
 	}
 }

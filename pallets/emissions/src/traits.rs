@@ -22,15 +22,16 @@ pub trait NoteActivity<AccountId, Balance> {
 	/// The most one note costs, for the caller to charge.
 	fn note_weight() -> Weight;
 	/// Notes what `contributors` and `workers` earned from one fee, together (the open era's
-	/// record is updated once); returns the weight it used, at most
-	/// [`Self::note_earnings_weight`] of their number.
+	/// record is updated once). Returns the weight of the settlements it made first (accounts
+	/// holding points of an earlier era), at most [`Self::settling_weight`] of their number:
+	/// the notes themselves belong to the caller's benchmark, which runs with this pallet in
+	/// the runtime.
 	fn note_earnings(
 		contributors: &[(AccountId, Balance)],
 		workers: &[(AccountId, Balance)],
 	) -> Weight;
-	/// The most [`Self::note_earnings`] costs for `accounts` accounts (every one settling an
-	/// earlier era first).
-	fn note_earnings_weight(accounts: u32) -> Weight;
+	/// What settling an earlier era first adds to the notes of `accounts` accounts, at most.
+	fn settling_weight(accounts: u32) -> Weight;
 }
 
 impl<AccountId, Balance> NoteActivity<AccountId, Balance> for () {
@@ -47,7 +48,7 @@ impl<AccountId, Balance> NoteActivity<AccountId, Balance> for () {
 	) -> Weight {
 		Weight::zero()
 	}
-	fn note_earnings_weight(_accounts: u32) -> Weight {
+	fn settling_weight(_accounts: u32) -> Weight {
 		Weight::zero()
 	}
 }

@@ -14,14 +14,22 @@ use sp_runtime::{traits::One, Perbill, Saturating};
 
 const SEED: u32 = 0;
 
+/// `n` shares.
 fn units<T: Config>(n: u32) -> BalanceOf<T> {
 	BalanceOf::<T>::from(n)
+}
+
+/// `n` existential deposits of OPEN: prices and funds in the chain's own scale.
+fn cash<T: Config>(n: u32) -> BalanceOf<T> {
+	<T::Currency as frame_support::traits::fungible::Inspect<T::AccountId>>::minimum_balance()
+		.max(One::one())
+		.saturating_mul(BalanceOf::<T>::from(n))
 }
 
 /// An account with plenty of OPEN.
 fn funded<T: Config>(name: &'static str, index: u32) -> T::AccountId {
 	let who: T::AccountId = account(name, index, SEED);
-	let _ = T::Currency::set_balance(&who, units::<T>(1_000_000_000));
+	let _ = T::Currency::set_balance(&who, cash::<T>(1_000_000_000));
 	who
 }
 
@@ -34,9 +42,9 @@ fn terms<T: Config>(t: u32) -> OfferingTermsOf<T> {
 	tranches.push(Perbill::from_parts(Perbill::one().deconstruct().saturating_sub(used)));
 	OfferingTerms {
 		total_shares: units::<T>(1_000),
-		price: units::<T>(1_000),
-		soft_cap: units::<T>(2_000),
-		hard_cap: units::<T>(1_000_000),
+		price: cash::<T>(1_000),
+		soft_cap: cash::<T>(2_000),
+		hard_cap: cash::<T>(1_000_000),
 		start: now.saturating_add(One::one()),
 		end: now.saturating_add(2u32.into()),
 		revenue_share: Perbill::from_percent(80),
@@ -85,7 +93,7 @@ fn advance<T: Config>(blocks: BlockNumberFor<T>) {
 }
 
 fn pay_revenue<T: Config>(id: OfferingId) {
-	let _ = T::Currency::mint_into(&Pallet::<T>::revenue_account_of(id), units::<T>(1_000_000));
+	let _ = T::Currency::mint_into(&Pallet::<T>::revenue_account_of(id), cash::<T>(1_000_000));
 }
 
 /// A passed `ReleaseTranche` proposal, executable now.
@@ -126,7 +134,7 @@ mod benchmarks {
 		#[extrinsic_call]
 		_(RawOrigin::Signed(backer.clone()), id, units::<T>(10));
 
-		assert_eq!(Purchases::<T>::get(id, &backer), Some(units::<T>(11_000)));
+		assert_eq!(Purchases::<T>::get(id, &backer), Some(cash::<T>(11_000)));
 		Ok(())
 	}
 

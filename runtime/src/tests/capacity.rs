@@ -65,31 +65,26 @@ fn at_least_a_thousand_results_fit_in_one_block() {
 	assert!(all_settling < recorded, "settling must cost more than recording");
 }
 
-/// How many attributed paid inferences settle per block, in full `submit_receipts` batches
-/// whose every receipt carries `MAX_ATTRIBUTION` entries, each a different contributor (the
+/// How many attributed paid inferences settle per block in `submit_receipts` batches of
+/// `batch`, every receipt carrying `MAX_ATTRIBUTION` entries, each a different contributor (the
 /// worst case for the split): `(steady, worst)`.
 ///
 /// Each batch is admitted by its declared weight (every emissions note settling an earlier
-/// era) and then charged what it used. `steady`: the contributors and the worker already hold
-/// points in the open era (each settles once per era, on its first note), so a block admits
+/// era first) and then charged what it used. `steady`: the contributors and the worker already
+/// hold points in the open era (each settles once per era, on its first note), so a block admits
 /// batches while the declared weight still fits and fills by the used weight. `worst`: every
 /// note settles, so each batch uses all it declared.
-pub(crate) fn attributed_inferences_per_block() -> (u64, u64) {
-	use frame_support::traits::Get;
+pub(crate) fn attributed_inferences_per_block(batch: u32) -> (u64, u64) {
 	use pallet_attribution::weights::WeightInfo as _;
-	use pallet_emissions::weights::WeightInfo as _;
 	use pallet_inference::weights::WeightInfo as _;
 	let weights = crate::configs::RuntimeBlockWeights::get();
 	let normal = weights.get(DispatchClass::Normal);
 	let budget = normal.max_total.unwrap_or(weights.max_block).ref_time();
-	let batch = <Runtime as pallet_inference::Config>::MaxReceipts::get();
 	let entries = crate::configs::MAX_ATTRIBUTION;
 	let declared =
 		Inference::submit_receipts_weight(batch).saturating_add(normal.base_extrinsic).ref_time();
-	let split =
-		<Runtime as pallet_attribution::Config>::WeightInfo::distribute(entries, 1).saturating_add(
-			<Runtime as pallet_emissions::Config>::WeightInfo::note_many(entries + 1, 0),
-		);
+	// The runtime's split benchmark includes the notes of its accounts (not settling).
+	let split = <Runtime as pallet_attribution::Config>::WeightInfo::distribute(entries, 1);
 	let used = <Runtime as pallet_inference::Config>::WeightInfo::submit_receipts(batch)
 		.saturating_add(split.saturating_mul(u64::from(batch)))
 		.saturating_add(normal.base_extrinsic)
@@ -103,21 +98,35 @@ pub(crate) fn attributed_inferences_per_block() -> (u64, u64) {
 }
 
 #[test]
-fn attributed_inferences_per_block_stay_above_the_floor() {
+fn attributed_inferences_per_block_stay_above_their_floor() {
+	use frame_support::traits::Get;
 	use pallet_inference::traits::Payout;
-	let (steady, worst) = attributed_inferences_per_block();
+	let max = <Runtime as pallet_inference::Config>::MaxReceipts::get();
+	let sizes = [max, max / 2, max / 4, max / 8];
+	let counts: Vec<(u32, u64, u64)> = sizes
+		.iter()
+		.map(|&batch| {
+			let (steady, worst) = attributed_inferences_per_block(batch);
+			(batch, steady, worst)
+		})
+		.collect();
 	let split = <Attribution as Payout<AccountId, Balance>>::max_weight(1);
-	println!(
-		"attributed inferences settled per 6 s block (batches of 128, top-{} each, every entry a \
-		 different contributor, by weight): {steady} once the era's contributors hold points, \
-		 {worst} if every emissions note settles an earlier era first; a split declares at most \
-		 {} µs",
-		crate::configs::MAX_ATTRIBUTION,
-		split.ref_time() / 1_000_000
-	);
-	// The goal is 1,000. It held (1,024) before every fee also noted its contributors and
-	// worker to the emissions pallet; with those notes it does not (docs/PERFORMANCE.md). The
-	// floor guards against regressions from here.
-	assert!(steady >= 600, "only {steady} attributed inferences settle per block");
-	assert!(worst > 0 && worst <= steady);
+	for (batch, steady, worst) in &counts {
+		println!(
+			"attributed inferences settled per 6 s block (batches of {batch}, top-{} each, every \
+			 entry a different contributor, by weight): {steady} once the era's accounts hold \
+			 points, {worst} if every emissions note settles an earlier era first",
+			crate::configs::MAX_ATTRIBUTION
+		);
+	}
+	println!("a split declares at most {} µs", split.ref_time() / 1_000_000);
+	let best = counts.iter().map(|(_, steady, _)| *steady).max().unwrap_or(0);
+	// The goal is 1,000. It held (1,024) until every split also noted its accounts to the
+	// emissions pallet (3 more writes per fee); since then it does not (docs/PERFORMANCE.md
+	// gives the numbers and the batched settlement that would restore it). This floor keeps it
+	// from slipping further.
+	assert!(best >= 800, "only {best} attributed inferences settle per block");
+	for (_, steady, worst) in &counts {
+		assert!(worst <= steady);
+	}
 }

@@ -2,7 +2,10 @@
 //! pallets' `frame_benchmarking::v2` benchmarks run on the wasm runtime
 //! (`./scripts/bench-weights.sh`; the command and its settings head each file).
 
+pub mod pallet_attribution;
 pub mod pallet_compute;
 pub mod pallet_datanets;
+pub mod pallet_emissions;
+pub mod pallet_iao;
 pub mod pallet_inference;
 pub mod pallet_models;
