@@ -21,6 +21,6 @@ log "cargo test (workspace, release profile)"
 
 log "end-to-end tests with Polkadot.js against dev nodes (scripts/e2e/*.test.mjs)"
 (cd "$ROOT/scripts/e2e" && OPENLEDGER_NODE="$NODE_BIN" GPU_WORKER="$WORKER_BIN" \
-	node --test --test-concurrency=3 --test-timeout=600000 ./*.test.mjs)
+	node --test --test-concurrency=3 --test-timeout=900000 ./*.test.mjs)
 
 log "all tests passed"

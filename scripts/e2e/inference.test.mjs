@@ -113,13 +113,18 @@ async function trainModel() {
   };
   trainedWith = { base, snapshot, hyper };
   const requested = await submitOk(api, api.tx.models.requestFinetune(base, snapshot, hyper, 'Exact', OPEN, 1, 200, null), owner);
+  await trainJobCompleted(requested);
+  return (await api.query.models.nextModelId()).toNumber() - 1;
+}
+
+/** Waits for the train job `requested` (a `requestFinetune` result) created, asserts it completed. */
+async function trainJobCompleted(requested) {
   const job = eventData(requested.events, 'models', 'FinetuneRequested').job.toNumber();
   const done = await pollUntil(`train job ${job}`, async () => {
     const j = await api.query.compute.jobs(job);
     return j.isSome && j.unwrap().status.type !== 'Pending' ? j.unwrap() : null;
   }, { timeoutMs: 240_000, intervalMs: 1000 });
   assert.equal(done.status.type, 'Completed', worker.log());
-  return (await api.query.models.nextModelId()).toNumber() - 1;
 }
 
 let trained;
@@ -427,12 +432,7 @@ test('shareholders vote a new model version active; the owner alone no longer ca
   // Version 2: the same data, trained again.
   const { base, snapshot, hyper } = trainedWith;
   const requested = await submitOk(api, api.tx.models.requestFinetune(base, snapshot, { ...hyper, seed: 4 }, 'Exact', OPEN, 1, 200, model), owner);
-  const job = eventData(requested.events, 'models', 'FinetuneRequested').job.toNumber();
-  const done = await pollUntil(`train job ${job}`, async () => {
-    const j = await api.query.compute.jobs(job);
-    return j.isSome && j.unwrap().status.type !== 'Pending' ? j.unwrap() : null;
-  }, { timeoutMs: 240_000, intervalMs: 1000 });
-  assert.equal(done.status.type, 'Completed', worker.log());
+  await trainJobCompleted(requested);
   assert.equal((await api.query.models.modelRecords(model)).unwrap().versions.toNumber(), 2);
   await assert.rejects(submitOk(api, api.tx.models.setActiveVersion(model, 2), owner), /CallFiltered/);
 
