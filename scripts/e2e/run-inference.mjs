@@ -125,18 +125,18 @@ const record = (await api.call.emissionsApi.era(era)).unwrap();
 const budgets = ['contributors', 'workers', 'curators', 'authors']
   .map((stream) => `${stream} ${open(record[stream].budget.toBigInt())}`).join(', ');
 console.log(`\nEmissions of era ${era} (${schedule.eraLength} blocks): released ${open(record.fromCommunity.toBigInt() + record.fromEcosystem.toBigInt())} OPEN from the pools; budgets: ${budgets}; treasury ${open(record.toTreasury.toBigInt())}`);
-console.log('| account | points in era ' + era + ' (contributor / worker / curator / author) | OPEN of emissions claimed now |');
-console.log('|---|---|---:|');
+console.log('| account | OPEN of emissions claimed now (every closed era so far) | points in the open era (contributor / worker / curator / author) |');
+console.log('|---|---:|---|');
 const demo = new Set([...rows.keys(), worker.address, ...names.keys()]);
 for (const account of demo) {
   const earnings = await api.call.emissionsApi.earnings(account);
   const owed = earnings.claimable.toBigInt() + earnings.unsettled.toBigInt();
   if (owed === 0n) continue;
-  const points = await api.query.emissions.activity.multi(['Contributors', 'Workers', 'Curators', 'Authors'].map((s) => [s, account]));
-  const shown = points.map((p) => (p.isSome && p.unwrap().era.toNumber() === era ? p.unwrap().points.toString() : '0')).join(' / ');
   const res = await submit(api.tx.emissions.claim(account), alice);
   const claimed = res.events.find(({ event }) => event.section === 'emissions' && event.method === 'Claimed');
-  console.log(`| ${names.get(account) ?? (account === worker.address ? 'worker' : account)} | ${shown} | ${open(claimed ? claimed.event.data.amount.toBigInt() : 0n)} |`);
+  const { accruing } = await api.call.emissionsApi.earnings(account);
+  const shown = [accruing.contributors, accruing.workers, accruing.curators, accruing.authors].map(String).join(' / ');
+  console.log(`| ${names.get(account) ?? (account === worker.address ? 'worker' : account)} | ${open(claimed ? claimed.event.data.amount.toBigInt() : 0n)} | ${shown} |`);
 }
 
 console.log(JSON.stringify({
