@@ -60,13 +60,16 @@ pub struct FakeContribution {
 	pub accepted: Option<u32>,
 }
 
+/// A model: its owner and each version's snapshot.
+type FakeModel = (AccountId, BTreeMap<VersionIndex, SnapshotId>);
+
 thread_local! {
 	static CONTRIBUTIONS: RefCell<BTreeMap<ContributionId, FakeContribution>> =
 		const { RefCell::new(BTreeMap::new()) };
 	static SNAPSHOTS: RefCell<BTreeMap<SnapshotId, SnapshotSummary>> =
 		const { RefCell::new(BTreeMap::new()) };
 	/// Model -> (owner, version -> snapshot).
-	static MODELS: RefCell<BTreeMap<ModelId, (AccountId, BTreeMap<VersionIndex, SnapshotId>)>> =
+	static MODELS: RefCell<BTreeMap<ModelId, FakeModel>> =
 		const { RefCell::new(BTreeMap::new()) };
 	/// Model -> the account its owner share is routed to.
 	static ROUTES: RefCell<BTreeMap<ModelId, AccountId>> = const { RefCell::new(BTreeMap::new()) };

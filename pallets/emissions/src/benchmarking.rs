@@ -187,7 +187,7 @@ mod benchmarks {
 		#[block]
 		{
 			let (noted, settled) = Pallet::<T>::note_many(notes);
-			assert_eq!((noted, settled), (n + s, s));
+			assert_eq!((noted, settled), (n.saturating_add(s), s));
 		}
 
 		Ok(())

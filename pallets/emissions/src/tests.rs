@@ -171,7 +171,7 @@ fn the_genesis_era_length_overrides_the_constant_for_the_whole_schedule() {
 	ExtBuilder { era_length: Some(short), ..Default::default() }.run(|| {
 		assert_eq!(Schedule::<Test>::get().unwrap().era_length, short);
 		run_to_block(short - 1);
-		assert!(Eras::<Test>::get(0).map_or(true, |r| r.from_community == 0));
+		assert!(Eras::<Test>::get(0).is_none_or(|r| r.from_community == 0));
 		run_to_block(short);
 		assert!(era(0).from_community > 0, "era 0 closes after `short` blocks");
 		assert_eq!(Schedule::<Test>::get().unwrap().open_era, 1);

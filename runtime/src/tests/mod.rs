@@ -1,4 +1,5 @@
-//! Runtime tests: the OPEN genesis allocation, vesting, fees, presets.
+//! Runtime tests: the OPEN genesis allocation, vesting, fees, presets, capacity, the emissions
+//! and IAO wiring.
 //!
 //! Tests build the real genesis presets into storage and drive signed extrinsics through the
 //! executive, so they exercise the same code paths as the node.
@@ -7,6 +8,7 @@
 #![allow(clippy::arithmetic_side_effects)]
 
 mod capacity;
+mod emissions;
 mod fees;
 mod genesis;
 mod vesting;
