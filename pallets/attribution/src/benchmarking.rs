@@ -7,7 +7,7 @@ use alloc::vec::Vec;
 use frame_benchmarking::v2::*;
 use frame_support::traits::{fungible::Mutate, EnsureOrigin, Get};
 use frame_system::RawOrigin;
-use pallet_inference::traits::Payout;
+use pallet_inference::traits::{BatchFee, Payout};
 use sp_runtime::{
 	traits::{Saturating, Zero},
 	Perbill,
@@ -98,6 +98,48 @@ mod benchmarks {
 		if n > 0 {
 			assert!(!record.to_contributors.is_zero());
 		}
+		Ok(())
+	}
+
+	/// One worker's batch of `r` fees for one version, each attributed to `MaxAttribution`
+	/// contributions of different contributors (none shared between fees).
+	#[benchmark]
+	fn distribute_batch(r: Linear<1, 128>) -> Result<(), BenchmarkError> {
+		let owner: T::AccountId = account("owner", 0, SEED);
+		let k = T::MaxAttribution::get();
+		let (model, version, contributions) =
+			T::BenchmarkHelper::attributable_version(&owner, r.saturating_mul(k));
+		let entries: Vec<Vec<AttributionEntry>> = contributions
+			.chunks(k as usize)
+			.map(|chunk| {
+				chunk
+					.iter()
+					.map(|c| AttributionEntry {
+						contribution: *c,
+						weight: Perbill::from_rational(1, k),
+					})
+					.collect()
+			})
+			.collect();
+		let fee = fee::<T>();
+		let fees: Vec<BatchFee<'_, BalanceOf<T>>> = entries
+			.iter()
+			.map(|attribution| BatchFee { model, version, fee, attribution })
+			.collect();
+		let worker: T::AccountId = account("worker", 0, SEED);
+		fund_pot::<T>(fee.saturating_mul(r.into()));
+
+		#[block]
+		{
+			<Pallet<T> as Payout<T::AccountId, BalanceOf<T>>>::distribute_batch(
+				core::slice::from_ref(&worker),
+				&fees,
+			)
+			.map_err(|_| BenchmarkError::Stop("distribute_batch failed"))?;
+		}
+
+		let record = VersionRecords::<T>::get(model, version).ok_or("no version record")?;
+		assert_eq!(record.inferences, u64::from(r));
 		Ok(())
 	}
 

@@ -9,7 +9,7 @@ use frame_support::{
 };
 use pallet_datanets::traits::DatanetsInspect;
 use pallet_emissions::traits::NoteActivity;
-use pallet_inference::traits::Payout;
+use pallet_inference::traits::{BatchFee, Payout};
 use pallet_models::traits::Inspect as ModelsInspect;
 use sp_runtime::{
 	traits::{AccountIdConversion, Saturating, Zero},
@@ -123,8 +123,8 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Splits `fee` (already in the pot) and credits every part: rewards, the contribution and
-	/// version records. Emits `FeeDistributed`.
-	/// Returns the weight the emissions notes used.
+	/// version records. Emits `FeeDistributed`. Returns the weight of the emissions
+	/// settlements it caused (see [`Self::distribute_weight`]).
 	pub(crate) fn do_distribute(
 		model: ModelId,
 		version: VersionIndex,
@@ -132,72 +132,112 @@ impl<T: Config> Pallet<T> {
 		fee: BalanceOf<T>,
 		attribution: &[AttributionEntry],
 	) -> Weight {
-		let split = Self::split(model, version, workers, fee, attribution);
-		let credit = |who: &T::AccountId, amount: BalanceOf<T>| {
+		Self::do_distribute_batch(workers, &[BatchFee { model, version, fee, attribution }]).0
+	}
+
+	/// Splits every fee of `fees` (already in the pot) as [`Self::do_distribute`] would one
+	/// after another, but sums the credits in memory first: each account's rewards, each
+	/// contribution's and each version's record, and the emissions notes are written once for
+	/// the batch. Emits `FeeDistributed` per fee. Returns the weight of the emissions
+	/// settlements it caused and how many distinct model versions the batch paid for.
+	pub(crate) fn do_distribute_batch(
+		workers: &[T::AccountId],
+		fees: &[BatchFee<'_, BalanceOf<T>>],
+	) -> (Weight, u32) {
+		use alloc::collections::BTreeMap;
+		let now = frame_system::Pallet::<T>::block_number();
+		let mut rewards: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
+		let mut contributions: BTreeMap<crate::ContributionId, (u64, u64, BalanceOf<T>)> =
+			BTreeMap::new();
+		let mut versions: BTreeMap<(ModelId, VersionIndex), crate::VersionRecordOf<T>> =
+			BTreeMap::new();
+		let mut contributors: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
+		let mut serving: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
+		let add = |map: &mut BTreeMap<T::AccountId, BalanceOf<T>>,
+		           who: &T::AccountId,
+		           amount: BalanceOf<T>| {
 			if !amount.is_zero() {
-				Rewards::<T>::mutate(who, |owed| {
-					*owed = Some(owed.unwrap_or_else(Zero::zero).saturating_add(amount))
-				});
+				let sum = map.entry(who.clone()).or_insert_with(Zero::zero);
+				*sum = sum.saturating_add(amount);
 			}
 		};
-		let mut to_owner = Zero::zero();
-		if let Some((owner, amount)) = &split.owner {
-			credit(owner, *amount);
-			to_owner = *amount;
-		}
-		let mut to_workers: BalanceOf<T> = Zero::zero();
-		for (worker, amount) in &split.workers {
-			credit(worker, *amount);
-			to_workers = to_workers.saturating_add(*amount);
-		}
-		let now = frame_system::Pallet::<T>::block_number();
-		let mut to_contributors: BalanceOf<T> = Zero::zero();
-		for (contribution, who, amount) in &split.contributions {
-			credit(who, *amount);
-			to_contributors = to_contributors.saturating_add(*amount);
-			let weight = attribution
-				.iter()
-				.find(|e| e.contribution == *contribution)
-				.map_or(0, |e| u64::from(e.weight.deconstruct()));
-			ContributionRecords::<T>::mutate(contribution, |record| {
-				let mut r = record.unwrap_or_default();
-				r.inferences = r.inferences.saturating_add(1);
-				r.weight_sum = r.weight_sum.saturating_add(weight);
-				r.earned = r.earned.saturating_add(*amount);
-				r.last_at = now;
-				*record = Some(r);
-			});
-		}
-		credit(&T::Treasury::get(), split.treasury);
-		// Emissions points: one note per contributor (its entries summed) and per worker.
-		let mut earned: Vec<(T::AccountId, BalanceOf<T>)> = Vec::new();
-		for (_, who, amount) in &split.contributions {
-			match earned.iter_mut().find(|(w, _)| w == who) {
-				Some((_, sum)) => *sum = sum.saturating_add(*amount),
-				None => earned.push((who.clone(), *amount)),
+		for f in fees {
+			let split = Self::split(f.model, f.version, workers, f.fee, f.attribution);
+			let mut to_owner: BalanceOf<T> = Zero::zero();
+			if let Some((owner, amount)) = &split.owner {
+				add(&mut rewards, owner, *amount);
+				to_owner = *amount;
 			}
-		}
-		let noted = T::Emissions::note_earnings(&earned, &split.workers);
-		VersionRecords::<T>::mutate(model, version, |record| {
-			let mut r = record.unwrap_or_default();
+			let mut to_workers: BalanceOf<T> = Zero::zero();
+			for (worker, amount) in &split.workers {
+				add(&mut rewards, worker, *amount);
+				add(&mut serving, worker, *amount);
+				to_workers = to_workers.saturating_add(*amount);
+			}
+			let mut to_contributors: BalanceOf<T> = Zero::zero();
+			for (contribution, who, amount) in &split.contributions {
+				add(&mut rewards, who, *amount);
+				add(&mut contributors, who, *amount);
+				to_contributors = to_contributors.saturating_add(*amount);
+				let weight = f
+					.attribution
+					.iter()
+					.find(|e| e.contribution == *contribution)
+					.map_or(0, |e| u64::from(e.weight.deconstruct()));
+				let c = contributions.entry(*contribution).or_insert((0, 0, Zero::zero()));
+				c.0 = c.0.saturating_add(1);
+				c.1 = c.1.saturating_add(weight);
+				c.2 = c.2.saturating_add(*amount);
+			}
+			add(&mut rewards, &T::Treasury::get(), split.treasury);
+			let r = versions.entry((f.model, f.version)).or_default();
 			r.inferences = r.inferences.saturating_add(1);
-			r.fees = r.fees.saturating_add(fee);
+			r.fees = r.fees.saturating_add(f.fee);
 			r.to_owner = r.to_owner.saturating_add(to_owner);
 			r.to_contributors = r.to_contributors.saturating_add(to_contributors);
 			r.to_workers = r.to_workers.saturating_add(to_workers);
 			r.to_treasury = r.to_treasury.saturating_add(split.treasury);
-			*record = Some(r);
-		});
-		Self::deposit_event(Event::FeeDistributed {
-			model,
-			version,
-			fee,
-			owner: split.owner,
-			workers: split.workers,
-			contributions: split.contributions,
-			treasury: split.treasury,
-		});
-		noted
+			Self::deposit_event(Event::FeeDistributed {
+				model: f.model,
+				version: f.version,
+				fee: f.fee,
+				owner: split.owner,
+				workers: split.workers,
+				contributions: split.contributions,
+				treasury: split.treasury,
+			});
+		}
+		for (who, amount) in rewards {
+			Rewards::<T>::mutate(&who, |owed| {
+				*owed = Some(owed.unwrap_or_else(Zero::zero).saturating_add(amount))
+			});
+		}
+		for (contribution, (inferences, weight, earned)) in contributions {
+			ContributionRecords::<T>::mutate(contribution, |record| {
+				let mut r = record.unwrap_or_default();
+				r.inferences = r.inferences.saturating_add(inferences);
+				r.weight_sum = r.weight_sum.saturating_add(weight);
+				r.earned = r.earned.saturating_add(earned);
+				r.last_at = now;
+				*record = Some(r);
+			});
+		}
+		let distinct = versions.len() as u32;
+		for ((model, version), delta) in versions {
+			VersionRecords::<T>::mutate(model, version, |record| {
+				let mut r = record.unwrap_or_default();
+				r.inferences = r.inferences.saturating_add(delta.inferences);
+				r.fees = r.fees.saturating_add(delta.fees);
+				r.to_owner = r.to_owner.saturating_add(delta.to_owner);
+				r.to_contributors = r.to_contributors.saturating_add(delta.to_contributors);
+				r.to_workers = r.to_workers.saturating_add(delta.to_workers);
+				r.to_treasury = r.to_treasury.saturating_add(delta.to_treasury);
+				*record = Some(r);
+			});
+		}
+		let contributors: Vec<(T::AccountId, BalanceOf<T>)> = contributors.into_iter().collect();
+		let serving: Vec<(T::AccountId, BalanceOf<T>)> = serving.into_iter().collect();
+		(T::Emissions::note_earnings(&contributors, &serving), distinct)
 	}
 
 	/// Pays `who` everything it is owed, out of the pot (which keeps its existential deposit).
@@ -262,6 +302,36 @@ impl<T: Config> Payout<T::AccountId, BalanceOf<T>> for Pallet<T> {
 
 	fn max_weight(workers: u32) -> Weight {
 		Self::distribute_weight(T::MaxAttribution::get(), workers.min(MAX_PAID_WORKERS))
+	}
+
+	/// One worker's batch (a `submit_receipts`): the benchmarked batch of that many fees for
+	/// one version, each with `MaxAttribution` entries of different contributors, plus a
+	/// zero-entry split per further version and the settlements. Several workers: fee by fee.
+	fn distribute_batch(
+		workers: &[T::AccountId],
+		fees: &[BatchFee<'_, BalanceOf<T>>],
+	) -> Result<Weight, DispatchError> {
+		if workers.len() != 1 {
+			let mut used = Weight::zero();
+			for f in fees {
+				used = used.saturating_add(<Self as Payout<_, _>>::distribute(
+					f.model,
+					f.version,
+					workers,
+					f.fee,
+					f.attribution,
+				)?);
+			}
+			return Ok(used);
+		}
+		let (settling, versions) = Self::do_distribute_batch(workers, fees);
+		let count = u32::try_from(fees.len()).unwrap_or(u32::MAX);
+		Ok(T::WeightInfo::distribute_batch(count)
+			.saturating_add(
+				T::WeightInfo::distribute(0, 1)
+					.saturating_mul(u64::from(versions.saturating_sub(1))),
+			)
+			.saturating_add(settling))
 	}
 }
 

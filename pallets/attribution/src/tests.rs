@@ -452,3 +452,73 @@ fn a_split_is_charged_at_most_its_declared_weight() {
 		);
 	});
 }
+
+#[test]
+fn a_batch_credits_exactly_what_its_fees_one_by_one_would() {
+	use pallet_inference::traits::BatchFee;
+	let attributions = [
+		vec![entry(101, 60), entry(102, 40)],
+		vec![entry(103, 30), entry(101, 30), entry(104, 40)],
+		vec![entry(102, 100)],
+	];
+	let fees = [10_000u128, 7_001, 333];
+	type State = (
+		Vec<(AccountId, Balance)>,
+		Vec<(ContributionId, ContributionRecordOf<Test>)>,
+		Option<VersionRecordOf<Test>>,
+		usize,
+	);
+	let state = || -> State {
+		let distributed = System::events()
+			.iter()
+			.filter(|r| matches!(r.event, RuntimeEvent::Attribution(Event::FeeDistributed { .. })))
+			.count();
+		(
+			Rewards::<Test>::iter().collect::<Vec<_>>().tap_sort(),
+			ContributionRecords::<Test>::iter().collect::<Vec<_>>().tap_sort(),
+			VersionRecords::<Test>::get(MODEL, 1),
+			distributed,
+		)
+	};
+	let mut one_by_one: Option<State> = None;
+	run(|| {
+		setup();
+		for (fee, attribution) in fees.iter().zip(&attributions) {
+			pay(*fee, &[WORKER], attribution);
+		}
+		one_by_one = Some(state());
+	});
+	run(|| {
+		setup();
+		let total: Balance = fees.iter().sum();
+		assert_ok!(Balances::transfer(&PAYER, &Attribution::pot(), total, Preservation::Preserve));
+		let batch: Vec<BatchFee<'_, Balance>> = fees
+			.iter()
+			.zip(&attributions)
+			.map(|(fee, attribution)| BatchFee { model: MODEL, version: 1, fee: *fee, attribution })
+			.collect();
+		let used = <Attribution as Payout<AccountId, Balance>>::distribute_batch(&[WORKER], &batch)
+			.unwrap();
+		assert!(used.all_lte(<Attribution as Payout<AccountId, Balance>>::max_weight(1) * 3));
+		assert_eq!(Some(state()), one_by_one);
+		// Emissions heard of each contributor and of the worker once, with their sums.
+		let notes = contributor_notes();
+		let mut accounts: Vec<AccountId> = notes.iter().map(|(who, _)| *who).collect();
+		accounts.dedup();
+		assert_eq!(accounts.len(), notes.len());
+		assert_eq!(worker_notes().len(), 1);
+		assert_eq!(worker_notes()[0].1, owed(WORKER));
+	});
+}
+
+/// Sorts a vector in place and returns it.
+trait TapSort {
+	fn tap_sort(self) -> Self;
+}
+
+impl<K: Ord, V> TapSort for Vec<(K, V)> {
+	fn tap_sort(mut self) -> Self {
+		self.sort_by(|a, b| a.0.cmp(&b.0));
+		self
+	}
+}

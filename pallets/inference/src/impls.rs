@@ -28,10 +28,11 @@ use sp_runtime::{
 };
 
 use crate::{
-	traits::Payout, AttributionEntry, BalanceOf, Config, DepositInfoOf, Deposits, Error, Event,
-	HoldReason, InferResult, InferSpec, JobId, ModelId, Nonces, Pallet, PendingInfer,
-	PendingInferOf, PendingInfers, Prices, ReceiptOf, RejectReason, VersionIndex, WeightInfo,
-	Withdrawal, TOKENS_PER_PRICE,
+	traits::{BatchFee, Payout},
+	AttributionEntry, BalanceOf, Config, DepositInfoOf, Deposits, Error, Event, HoldReason,
+	InferResult, InferSpec, JobId, ModelId, Nonces, Pallet, PendingInfer, PendingInferOf,
+	PendingInfers, Prices, ReceiptOf, RejectReason, VersionIndex, WeightInfo, Withdrawal,
+	TOKENS_PER_PRICE,
 };
 
 impl<T: Config> Pallet<T> {
@@ -202,13 +203,55 @@ impl<T: Config> Pallet<T> {
 		ensure!(!receipts.is_empty(), Error::<T>::EmptyBatch);
 		let genesis = Self::genesis_hash();
 		let count = receipts.len() as u32;
-		let mut used = T::WeightInfo::submit_receipts(count);
-		for (index, receipt) in (0u32..).zip(receipts) {
-			let settled = Self::check_receipt(&worker, &genesis, &receipt).and_then(|fee| {
-				with_storage_layer(|| Self::settle(&worker, &receipt, fee))
-					.map_err(|_| RejectReason::PaymentFailed)
+		let base = T::WeightInfo::submit_receipts(count);
+		// First as one batch: each receipt's fee moved into the pot, then all split together
+		// (the payout may credit each account once).
+		let batch = with_storage_layer(|| -> Result<Weight, DispatchError> {
+			let mut settled: Vec<(&ReceiptOf<T>, BalanceOf<T>)> = Vec::new();
+			for (index, receipt) in (0u32..).zip(receipts.iter()) {
+				let paid = Self::check_receipt(&worker, &genesis, receipt).and_then(|fee| {
+					with_storage_layer(|| Self::settle(&worker, receipt, fee))
+						.map_err(|_| RejectReason::PaymentFailed)
+				});
+				match paid {
+					Ok(fee) => settled.push((receipt, fee)),
+					Err(reason) => Self::deposit_event(Event::ReceiptRejected { index, reason }),
+				}
+			}
+			let fees: Vec<BatchFee<'_, BalanceOf<T>>> = settled
+				.iter()
+				.map(|(r, fee)| BatchFee {
+					model: r.model,
+					version: r.version,
+					fee: *fee,
+					attribution: &r.attribution,
+				})
+				.collect();
+			let most = T::Payout::max_weight(1).saturating_mul(fees.len() as u64);
+			let payout = T::Payout::distribute_batch(core::slice::from_ref(&worker), &fees)?;
+			Ok(payout.min(most))
+		});
+		if let Ok(payout) = batch {
+			return Ok(base.saturating_add(payout));
+		}
+		// The batch's payout failed, so none of it happened: receipt by receipt, each payment
+		// in its own layer, so that only the receipts whose payout fails are rejected.
+		let mut used = base;
+		for (index, receipt) in (0u32..).zip(receipts.iter()) {
+			let paid = Self::check_receipt(&worker, &genesis, receipt).and_then(|fee| {
+				with_storage_layer(|| {
+					Self::settle(&worker, receipt, fee)?;
+					T::Payout::distribute(
+						receipt.model,
+						receipt.version,
+						core::slice::from_ref(&worker),
+						fee,
+						&receipt.attribution,
+					)
+				})
+				.map_err(|_| RejectReason::PaymentFailed)
 			});
-			match settled {
+			match paid {
 				Ok(payout) => used = used.saturating_add(payout.min(T::Payout::max_weight(1))),
 				Err(reason) => Self::deposit_event(Event::ReceiptRejected { index, reason }),
 			}
@@ -259,14 +302,14 @@ impl<T: Config> Pallet<T> {
 		Ok(fee)
 	}
 
-	/// Pays `fee` for a checked receipt out of the client's deposit and records its nonce;
-	/// returns the weight the payout used. Run in a storage layer: if a transfer fails, nothing
-	/// of the receipt stays.
+	/// Moves `fee` for a checked receipt out of the client's deposit into the payout pot and
+	/// records its nonce; returns the fee (the batch splits it). Run in a storage layer: if a
+	/// transfer fails, nothing of the receipt stays.
 	fn settle(
 		worker: &T::AccountId,
 		receipt: &ReceiptOf<T>,
 		fee: BalanceOf<T>,
-	) -> Result<Weight, DispatchError> {
+	) -> Result<BalanceOf<T>, DispatchError> {
 		let client = &receipt.client;
 		let mut info: DepositInfoOf<T> = Deposits::<T>::get(client).ok_or(Error::<T>::NoDeposit)?;
 		info.held = info.held.checked_sub(&fee).ok_or(ArithmeticError::Underflow)?;
@@ -274,14 +317,14 @@ impl<T: Config> Pallet<T> {
 		if let Some(withdrawal) = info.withdrawal.as_mut() {
 			withdrawal.amount = withdrawal.amount.min(info.held);
 		}
-		let payout = Self::pay(
-			&HoldReason::InferenceDeposit,
+		T::Currency::transfer_on_hold(
+			&HoldReason::InferenceDeposit.into(),
 			client,
-			core::slice::from_ref(worker),
-			receipt.model,
-			receipt.version,
+			&T::Payout::pot(),
 			fee,
-			&receipt.attribution,
+			Precision::Exact,
+			Restriction::Free,
+			Fortitude::Force,
 		)?;
 		Self::store_deposit(client, info);
 		Nonces::<T>::insert(client, worker, receipt.nonce);
@@ -294,7 +337,7 @@ impl<T: Config> Pallet<T> {
 			fee,
 			nonce: receipt.nonce,
 		});
-		Ok(payout)
+		Ok(fee)
 	}
 
 	/// Moves `fee`, held from `payer` under `reason`, into the payout pot and has

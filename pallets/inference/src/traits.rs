@@ -14,7 +14,7 @@ use crate::types::{AttributionEntry, ModelId, VersionIndex};
 /// [`Payout::pot`] and then asks [`Payout::distribute`] to split it (the attribution pallet:
 /// model owner, data contributors by attribution, workers, treasury). Both run in one storage
 /// layer: if `distribute` fails, the fee goes back on hold and nothing of the receipt stays.
-pub trait Payout<AccountId, Balance> {
+pub trait Payout<AccountId, Balance: Copy> {
 	/// The account fees are moved into before they are distributed.
 	fn pot() -> AccountId;
 
@@ -33,6 +33,41 @@ pub trait Payout<AccountId, Balance> {
 	/// entries; charged up front for every receipt of a batch (one worker) and every on-chain
 	/// job (`u32::MAX`: as many as the payout ever pays).
 	fn max_weight(workers: u32) -> Weight;
+
+	/// Splits every fee of `fees` (all in [`Self::pot`] already), served by `workers`, as
+	/// [`Self::distribute`] would one after another; an implementation may credit each account
+	/// once for the whole batch. Returns the weight used, at most [`Self::max_weight`] of
+	/// `workers` per fee. On an error nothing of the batch is split (the caller's storage
+	/// layer undoes it).
+	fn distribute_batch(
+		workers: &[AccountId],
+		fees: &[BatchFee<'_, Balance>],
+	) -> Result<Weight, DispatchError> {
+		let mut used = Weight::zero();
+		for f in fees {
+			used = used.saturating_add(Self::distribute(
+				f.model,
+				f.version,
+				workers,
+				f.fee,
+				f.attribution,
+			)?);
+		}
+		Ok(used)
+	}
+}
+
+/// One fee of a [`Payout::distribute_batch`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BatchFee<'a, Balance> {
+	/// The model served.
+	pub model: ModelId,
+	/// Its version.
+	pub version: VersionIndex,
+	/// The fee, in the pot.
+	pub fee: Balance,
+	/// Its attribution (well formed: see [`crate::attribution_well_formed`]).
+	pub attribution: &'a [AttributionEntry],
 }
 
 /// Sets up what the benchmarks need outside this pallet.

@@ -46,8 +46,8 @@ impl<T: frame_system::Config> pallet_attribution::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `287`
 		//  Estimated: `6196`
-		// Minimum execution time: 75_070_000 picoseconds.
-		Weight::from_parts(115_065_000, 0)
+		// Minimum execution time: 76_172_000 picoseconds.
+		Weight::from_parts(115_906_000, 0)
 			.saturating_add(Weight::from_parts(0, 6196))
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(3))
@@ -58,8 +58,8 @@ impl<T: frame_system::Config> pallet_attribution::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 8_425_000 picoseconds.
-		Weight::from_parts(16_771_000, 0)
+		// Minimum execution time: 8_395_000 picoseconds.
+		Weight::from_parts(12_544_000, 0)
 			.saturating_add(Weight::from_parts(0, 0))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
@@ -79,27 +79,27 @@ impl<T: frame_system::Config> pallet_attribution::WeightInfo for WeightInfo<T> {
 	/// Proof: `Attribution::Rewards` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Attribution::ContributionRecords` (r:4 w:4)
 	/// Proof: `Attribution::ContributionRecords` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
+	/// Storage: `Attribution::VersionRecords` (r:1 w:1)
+	/// Proof: `Attribution::VersionRecords` (`max_values`: None, `max_size`: Some(112), added: 2587, mode: `MaxEncodedLen`)
 	/// Storage: `Emissions::Schedule` (r:1 w:0)
 	/// Proof: `Emissions::Schedule` (`max_values`: Some(1), `max_size`: Some(13), added: 508, mode: `MaxEncodedLen`)
 	/// Storage: `Emissions::Eras` (r:1 w:1)
 	/// Proof: `Emissions::Eras` (`max_values`: None, `max_size`: Some(268), added: 2743, mode: `MaxEncodedLen`)
 	/// Storage: `Emissions::Activity` (r:20 w:20)
 	/// Proof: `Emissions::Activity` (`max_values`: None, `max_size`: Some(77), added: 2552, mode: `MaxEncodedLen`)
-	/// Storage: `Attribution::VersionRecords` (r:1 w:1)
-	/// Proof: `Attribution::VersionRecords` (`max_values`: None, `max_size`: Some(112), added: 2587, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[0, 4]`.
 	/// The range of component `w` is `[1, 16]`.
 	fn distribute(n: u32, w: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `960 + n * (303 ±0)`
 		//  Estimated: `6068 + n * (3438 ±0) + w * (2552 ±0)`
-		// Minimum execution time: 141_725_000 picoseconds.
-		Weight::from_parts(58_733_220, 0)
+		// Minimum execution time: 147_486_000 picoseconds.
+		Weight::from_parts(61_110_916, 0)
 			.saturating_add(Weight::from_parts(0, 6068))
-			// Standard Error: 736_904
-			.saturating_add(Weight::from_parts(35_096_439, 0).saturating_mul(n.into()))
-			// Standard Error: 218_035
-			.saturating_add(Weight::from_parts(14_399_308, 0).saturating_mul(w.into()))
+			// Standard Error: 840_772
+			.saturating_add(Weight::from_parts(28_983_049, 0).saturating_mul(n.into()))
+			// Standard Error: 249_544
+			.saturating_add(Weight::from_parts(11_727_947, 0).saturating_mul(w.into()))
 			.saturating_add(T::DbWeight::get().reads(8))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(w.into())))
@@ -108,5 +108,45 @@ impl<T: frame_system::Config> pallet_attribution::WeightInfo for WeightInfo<T> {
 			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(w.into())))
 			.saturating_add(Weight::from_parts(0, 3438).saturating_mul(n.into()))
 			.saturating_add(Weight::from_parts(0, 2552).saturating_mul(w.into()))
+	}
+	/// Storage: `Attribution::CurrentParams` (r:1 w:0)
+	/// Proof: `Attribution::CurrentParams` (`max_values`: Some(1), `max_size`: Some(20), added: 515, mode: `MaxEncodedLen`)
+	/// Storage: `Models::ModelRecords` (r:1 w:0)
+	/// Proof: `Models::ModelRecords` (`max_values`: None, `max_size`: Some(129), added: 2604, mode: `MaxEncodedLen`)
+	/// Storage: `Iao::ModelOfferings` (r:1 w:0)
+	/// Proof: `Iao::ModelOfferings` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
+	/// Storage: `Models::ModelVersions` (r:1 w:0)
+	/// Proof: `Models::ModelVersions` (`max_values`: None, `max_size`: Some(748), added: 3223, mode: `MaxEncodedLen`)
+	/// Storage: `Datanets::Snapshots` (r:1 w:0)
+	/// Proof: `Datanets::Snapshots` (`max_values`: None, `max_size`: Some(100), added: 2575, mode: `MaxEncodedLen`)
+	/// Storage: `Datanets::Contributions` (r:512 w:0)
+	/// Proof: `Datanets::Contributions` (`max_values`: None, `max_size`: Some(963), added: 3438, mode: `MaxEncodedLen`)
+	/// Storage: `Attribution::Rewards` (r:515 w:515)
+	/// Proof: `Attribution::Rewards` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Attribution::ContributionRecords` (r:512 w:512)
+	/// Proof: `Attribution::ContributionRecords` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
+	/// Storage: `Attribution::VersionRecords` (r:1 w:1)
+	/// Proof: `Attribution::VersionRecords` (`max_values`: None, `max_size`: Some(112), added: 2587, mode: `MaxEncodedLen`)
+	/// Storage: `Emissions::Schedule` (r:1 w:0)
+	/// Proof: `Emissions::Schedule` (`max_values`: Some(1), `max_size`: Some(13), added: 508, mode: `MaxEncodedLen`)
+	/// Storage: `Emissions::Eras` (r:1 w:1)
+	/// Proof: `Emissions::Eras` (`max_values`: None, `max_size`: Some(268), added: 2743, mode: `MaxEncodedLen`)
+	/// Storage: `Emissions::Activity` (r:513 w:513)
+	/// Proof: `Emissions::Activity` (`max_values`: None, `max_size`: Some(77), added: 2552, mode: `MaxEncodedLen`)
+	/// The range of component `r` is `[1, 128]`.
+	fn distribute_batch(r: u32, ) -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `1443 + r * (582 ±0)`
+		//  Estimated: `8607 + r * (13752 ±0)`
+		// Minimum execution time: 148_928_000 picoseconds.
+		Weight::from_parts(498_441_788, 0)
+			.saturating_add(Weight::from_parts(0, 8607))
+			// Standard Error: 4_140_410
+			.saturating_add(Weight::from_parts(102_495_418, 0).saturating_mul(r.into()))
+			.saturating_add(T::DbWeight::get().reads(12))
+			.saturating_add(T::DbWeight::get().reads((16_u64).saturating_mul(r.into())))
+			.saturating_add(T::DbWeight::get().writes(6))
+			.saturating_add(T::DbWeight::get().writes((12_u64).saturating_mul(r.into())))
+			.saturating_add(Weight::from_parts(0, 13752).saturating_mul(r.into()))
 	}
 }
