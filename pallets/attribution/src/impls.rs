@@ -312,17 +312,7 @@ impl<T: Config> Payout<T::AccountId, BalanceOf<T>> for Pallet<T> {
 		fees: &[BatchFee<'_, BalanceOf<T>>],
 	) -> Result<Weight, DispatchError> {
 		if workers.len() != 1 {
-			let mut used = Weight::zero();
-			for f in fees {
-				used = used.saturating_add(<Self as Payout<_, _>>::distribute(
-					f.model,
-					f.version,
-					workers,
-					f.fee,
-					f.attribution,
-				)?);
-			}
-			return Ok(used);
+			return pallet_inference::traits::distribute_each::<Self, _, _>(workers, fees);
 		}
 		let (settling, versions) = Self::do_distribute_batch(workers, fees);
 		let count = u32::try_from(fees.len()).unwrap_or(u32::MAX);

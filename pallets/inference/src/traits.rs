@@ -43,18 +43,25 @@ pub trait Payout<AccountId, Balance: Copy> {
 		workers: &[AccountId],
 		fees: &[BatchFee<'_, Balance>],
 	) -> Result<Weight, DispatchError> {
-		let mut used = Weight::zero();
-		for f in fees {
-			used = used.saturating_add(Self::distribute(
-				f.model,
-				f.version,
-				workers,
-				f.fee,
-				f.attribution,
-			)?);
-		}
-		Ok(used)
+		distribute_each::<Self, AccountId, Balance>(workers, fees)
 	}
+}
+
+/// [`Payout::distribute_batch`] fee by fee: each fee through `P`'s [`Payout::distribute`].
+pub fn distribute_each<P, AccountId, Balance>(
+	workers: &[AccountId],
+	fees: &[BatchFee<'_, Balance>],
+) -> Result<Weight, DispatchError>
+where
+	P: Payout<AccountId, Balance> + ?Sized,
+	Balance: Copy,
+{
+	let mut used = Weight::zero();
+	for f in fees {
+		used =
+			used.saturating_add(P::distribute(f.model, f.version, workers, f.fee, f.attribution)?);
+	}
+	Ok(used)
 }
 
 /// One fee of a [`Payout::distribute_batch`].
