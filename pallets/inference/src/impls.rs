@@ -317,15 +317,7 @@ impl<T: Config> Pallet<T> {
 		if let Some(withdrawal) = info.withdrawal.as_mut() {
 			withdrawal.amount = withdrawal.amount.min(info.held);
 		}
-		T::Currency::transfer_on_hold(
-			&HoldReason::InferenceDeposit.into(),
-			client,
-			&T::Payout::pot(),
-			fee,
-			Precision::Exact,
-			Restriction::Free,
-			Fortitude::Force,
-		)?;
+		Self::into_pot(&HoldReason::InferenceDeposit, client, fee)?;
 		Self::store_deposit(client, info);
 		Nonces::<T>::insert(client, worker, receipt.nonce);
 		Self::deposit_event(Event::ReceiptSettled {
@@ -353,6 +345,12 @@ impl<T: Config> Pallet<T> {
 		fee: BalanceOf<T>,
 		attribution: &[AttributionEntry],
 	) -> Result<Weight, DispatchError> {
+		Self::into_pot(reason, payer, fee)?;
+		T::Payout::distribute(model, version, workers, fee, attribution)
+	}
+
+	/// Moves `fee`, held from `payer` under `reason`, whole into the payout pot.
+	fn into_pot(reason: &HoldReason, payer: &T::AccountId, fee: BalanceOf<T>) -> DispatchResult {
 		T::Currency::transfer_on_hold(
 			&(*reason).into(),
 			payer,
@@ -361,8 +359,8 @@ impl<T: Config> Pallet<T> {
 			Precision::Exact,
 			Restriction::Free,
 			Fortitude::Force,
-		)?;
-		T::Payout::distribute(model, version, workers, fee, attribution)
+		)
+		.map(|_| ())
 	}
 }
 
