@@ -1,5 +1,5 @@
-//! Genesis presets: `development` (Alice alone validates) and `local_testnet` (Alice, Bob and
-//! Charlie validate). Both mint the full OPEN supply with the design's proportions and the real
+//! Genesis presets: `development` (Alice alone validates and holds sudo) and `local_testnet`
+//! (Alice, Bob and Charlie validate; no sudo: OPEN holders govern through referenda). Both mint the full OPEN supply with the design's proportions and the real
 //! vesting timeline; dev accounts from the well-known keyring hold the person-held buckets.
 
 use alloc::{vec, vec::Vec};
@@ -12,8 +12,8 @@ use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
 
 use crate::{
 	tokenomics::{genesis_allocation, AllocationError, Holders},
-	AccountId, AuraConfig, BalancesConfig, BlockNumber, EmissionsConfig, GrandpaConfig, IaoConfig,
-	RuntimeGenesisConfig, SudoConfig, VestingConfig,
+	AccountId, AuraConfig, BalancesConfig, BlockNumber, EmissionsConfig, GovernanceConfig,
+	GrandpaConfig, IaoConfig, RuntimeGenesisConfig, SudoConfig, VestingConfig,
 };
 
 /// Emission eras of dev and local chains: a minute (10 blocks) instead of a month, so that the
@@ -27,11 +27,14 @@ pub const DEV_VOTING_PERIOD: BlockNumber = 10;
 pub const DEV_ENACTMENT_DELAY: BlockNumber = 2;
 
 /// Builds the genesis configuration patch for a chain.
-/// `dev_times`: emission eras and IAO votes in minutes ([`DEV_EMISSION_ERA`],
-/// [`DEV_VOTING_PERIOD`], [`DEV_ENACTMENT_DELAY`]) instead of the runtime's months and days.
+/// `sudo`: the sudo key, if the chain has one (only `development` does; every other chain is
+/// governed by referenda).
+/// `dev_times`: emission eras, IAO votes and referenda in minutes ([`DEV_EMISSION_ERA`],
+/// [`DEV_VOTING_PERIOD`], [`DEV_ENACTMENT_DELAY`], the dev referendum tracks) instead of the
+/// runtime's months and days.
 pub fn openledger_genesis(
 	authorities: Vec<(AuraId, GrandpaId)>,
-	sudo: AccountId,
+	sudo: Option<AccountId>,
 	holders: &Holders,
 	dev_times: bool,
 ) -> Result<Value, AllocationError> {
@@ -47,12 +50,19 @@ pub fn openledger_genesis(
 				.map(|(_, grandpa)| (grandpa.clone(), 1))
 				.collect::<Vec<_>>(),
 		},
-		sudo: SudoConfig { key: Some(sudo) },
+		sudo: SudoConfig { key: sudo },
 		vesting: VestingConfig { vesting: allocation.vesting },
 		emissions: EmissionsConfig { era_length: dev_times.then_some(DEV_EMISSION_ERA) },
 		iao: IaoConfig {
 			voting_period: dev_times.then_some(DEV_VOTING_PERIOD),
 			enactment_delay: dev_times.then_some(DEV_ENACTMENT_DELAY),
+		},
+		governance: GovernanceConfig {
+			pace: if dev_times {
+				pallet_governance::GovernancePace::Dev
+			} else {
+				pallet_governance::GovernancePace::Public
+			},
 		},
 	}))
 }
@@ -98,13 +108,14 @@ fn authority_keys(aura: Sr25519Keyring, grandpa: Ed25519Keyring) -> (AuraId, Gra
 pub fn development_config() -> Result<Value, AllocationError> {
 	openledger_genesis(
 		vec![authority_keys(Sr25519Keyring::Alice, Ed25519Keyring::Alice)],
-		Sr25519Keyring::Alice.to_account_id(),
+		Some(Sr25519Keyring::Alice.to_account_id()),
 		&dev_holders(),
 		true,
 	)
 }
 
-/// The `local_testnet` preset: Alice, Bob and Charlie validate; Alice holds sudo.
+/// The `local_testnet` preset: Alice, Bob and Charlie validate. No sudo: changes go through
+/// referenda (with the dev tracks' short periods).
 pub fn local_testnet_config() -> Result<Value, AllocationError> {
 	openledger_genesis(
 		vec![
@@ -112,7 +123,7 @@ pub fn local_testnet_config() -> Result<Value, AllocationError> {
 			authority_keys(Sr25519Keyring::Bob, Ed25519Keyring::Bob),
 			authority_keys(Sr25519Keyring::Charlie, Ed25519Keyring::Charlie),
 		],
-		Sr25519Keyring::Alice.to_account_id(),
+		None,
 		&dev_holders(),
 		true,
 	)

@@ -16,11 +16,19 @@
 #[cfg(feature = "std")]
 include!(concat!(env!("OUT_DIR"), "/wasm_binary.rs"));
 
+/// This runtime built with `next-spec-version` (`spec_version` one higher): what the
+/// runtime-upgrade test enacts through a referendum.
+#[cfg(feature = "std")]
+pub mod next {
+	include!(concat!(env!("OUT_DIR"), "/openledger_runtime_next"));
+}
+
 extern crate alloc;
 
 pub mod apis;
 pub mod configs;
 pub mod genesis;
+pub mod governance;
 pub mod tokenomics;
 pub mod weights;
 
@@ -61,12 +69,28 @@ impl_opaque_keys! {
 }
 
 /// The runtime's version. `spec_version` must be bumped on every runtime upgrade.
+#[cfg(not(feature = "next-spec-version"))]
 #[sp_version::runtime_version]
 pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("openledger"),
 	impl_name: alloc::borrow::Cow::Borrowed("openledger-node"),
 	authoring_version: 1,
 	spec_version: 100,
+	impl_version: 1,
+	apis: apis::RUNTIME_API_VERSIONS,
+	transaction_version: 1,
+	system_version: 1,
+};
+
+/// The runtime's version as built with `next-spec-version`: one `spec_version` higher, so that
+/// the runtime-upgrade test has a new runtime to enact.
+#[cfg(feature = "next-spec-version")]
+#[sp_version::runtime_version]
+pub const VERSION: RuntimeVersion = RuntimeVersion {
+	spec_name: alloc::borrow::Cow::Borrowed("openledger"),
+	impl_name: alloc::borrow::Cow::Borrowed("openledger-node"),
+	authoring_version: 1,
+	spec_version: 101,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,
@@ -210,6 +234,25 @@ mod runtime {
 	// IAO share assets only (created by pallet-iao; its calls are filtered).
 	#[runtime::pallet_index(9)]
 	pub type Assets = pallet_assets;
+
+	// Governance: referenda decided by conviction voting, enacted by the scheduler.
+	#[runtime::pallet_index(10)]
+	pub type Preimage = pallet_preimage;
+
+	#[runtime::pallet_index(11)]
+	pub type Scheduler = pallet_scheduler;
+
+	#[runtime::pallet_index(12)]
+	pub type Referenda = pallet_referenda;
+
+	#[runtime::pallet_index(13)]
+	pub type ConvictionVoting = pallet_conviction_voting;
+
+	#[runtime::pallet_index(14)]
+	pub type Parameters = pallet_parameters;
+
+	#[runtime::pallet_index(15)]
+	pub type Governance = pallet_governance;
 
 	// Domain pallets from index 20.
 	#[runtime::pallet_index(20)]

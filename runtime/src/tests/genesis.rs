@@ -118,8 +118,15 @@ fn presets_set_the_validators() {
 	let local = preset_config(local_testnet_config().unwrap());
 	assert_eq!(local.aura.authorities.len(), 3);
 	assert_eq!(local.grandpa.authorities.len(), 3);
+	// Only the development chain has a sudo key; the local one is governed by referenda.
+	assert_eq!(local.sudo.key, None);
 	let ext_storage = local.build_storage().unwrap();
 	sp_io::TestExternalities::new(ext_storage).execute_with(|| {
+		assert_eq!(pallet_sudo::Key::<Runtime>::get(), None);
+		assert_eq!(
+			pallet_governance::Pace::<Runtime>::get(),
+			pallet_governance::GovernancePace::Dev
+		);
 		assert_eq!(pallet_aura::Authorities::<Runtime>::get().len(), 3);
 		assert_eq!(Grandpa::grandpa_authorities().len(), 3);
 		assert_eq!(Balances::total_issuance(), TOTAL_SUPPLY);

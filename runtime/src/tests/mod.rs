@@ -11,6 +11,7 @@ mod capacity;
 mod emissions;
 mod fees;
 mod genesis;
+mod governance;
 mod vesting;
 
 use codec::Encode;
