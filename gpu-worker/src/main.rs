@@ -102,7 +102,9 @@ enum Command {
 
 #[derive(clap::Args)]
 struct ServeArgs {
-	/// The node's RPC endpoint (ws://, wss://, http:// or https://; used over HTTP).
+	/// The node's RPC endpoint (ws://, wss://, http:// or https://; used over HTTP), or several
+	/// nodes of the chain, comma-separated: when one cannot be reached the worker goes on with
+	/// the next.
 	#[arg(long)]
 	node: String,
 	/// The worker's key: a secret URI such as //Bob, or a file holding a seed phrase or a
