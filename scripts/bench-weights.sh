@@ -12,7 +12,7 @@ set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
 PALLETS=("$@")
-[ ${#PALLETS[@]} -gt 0 ] || PALLETS=(pallet_datanets pallet_compute pallet_models pallet_inference pallet_attribution pallet_emissions pallet_iao)
+[ ${#PALLETS[@]} -gt 0 ] || PALLETS=(pallet_datanets pallet_compute pallet_models pallet_inference pallet_attribution pallet_emissions pallet_iao pallet_validators)
 TOOLS="${OPENLEDGER_TOOLS:-$HOME/.cache/openledger/tools}"
 BENCHER="$TOOLS/bin/frame-omni-bencher"
 

@@ -12,8 +12,8 @@ use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
 
 use crate::{
 	tokenomics::{genesis_allocation, AllocationError, Holders},
-	AccountId, AuraConfig, BalancesConfig, BlockNumber, EmissionsConfig, GovernanceConfig,
-	GrandpaConfig, IaoConfig, RuntimeGenesisConfig, SudoConfig, VestingConfig,
+	AccountId, BalancesConfig, BlockNumber, EmissionsConfig, GovernanceConfig, IaoConfig,
+	RuntimeGenesisConfig, SessionConfig, SessionKeys, SudoConfig, ValidatorsConfig, VestingConfig,
 };
 
 /// Emission eras of dev and local chains: a minute (10 blocks) instead of a month, so that the
@@ -33,7 +33,7 @@ pub const DEV_ENACTMENT_DELAY: BlockNumber = 2;
 /// [`DEV_VOTING_PERIOD`], [`DEV_ENACTMENT_DELAY`], the dev referendum tracks) instead of the
 /// runtime's months and days.
 pub fn openledger_genesis(
-	authorities: Vec<(AuraId, GrandpaId)>,
+	authorities: Vec<(AccountId, AuraId, GrandpaId)>,
 	sudo: Option<AccountId>,
 	holders: &Holders,
 	dev_times: bool,
@@ -41,13 +41,24 @@ pub fn openledger_genesis(
 	let allocation = genesis_allocation(holders)?;
 	Ok(build_struct_json_patch!(RuntimeGenesisConfig {
 		balances: BalancesConfig { balances: allocation.balances },
-		aura: AuraConfig {
-			authorities: authorities.iter().map(|(aura, _)| aura.clone()).collect::<Vec<_>>(),
-		},
-		grandpa: GrandpaConfig {
-			authorities: authorities
+		// The first validators and their session keys; the session pallet hands the keys to
+		// Aura and GRANDPA (whose own genesis lists stay empty).
+		session: SessionConfig {
+			keys: authorities
 				.iter()
-				.map(|(_, grandpa)| (grandpa.clone(), 1))
+				.map(|(account, aura, grandpa)| {
+					(
+						account.clone(),
+						account.clone(),
+						SessionKeys { aura: aura.clone(), grandpa: grandpa.clone() },
+					)
+				})
+				.collect::<Vec<_>>(),
+		},
+		validators: ValidatorsConfig {
+			validators: authorities
+				.iter()
+				.map(|(account, _, _)| account.clone())
 				.collect::<Vec<_>>(),
 		},
 		sudo: SudoConfig { key: sudo },
@@ -99,9 +110,9 @@ pub fn dev_holders() -> Holders {
 	}
 }
 
-/// Aura (sr25519) and GRANDPA (ed25519) keys of a well-known dev authority.
-fn authority_keys(aura: Sr25519Keyring, grandpa: Ed25519Keyring) -> (AuraId, GrandpaId) {
-	(aura.public().into(), grandpa.public().into())
+/// Account, Aura (sr25519) and GRANDPA (ed25519) keys of a well-known dev validator.
+fn authority_keys(aura: Sr25519Keyring, grandpa: Ed25519Keyring) -> (AccountId, AuraId, GrandpaId) {
+	(aura.to_account_id(), aura.public().into(), grandpa.public().into())
 }
 
 /// The `development` preset: Alice validates alone and holds sudo.

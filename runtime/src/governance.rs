@@ -241,8 +241,9 @@ impl pallet_referenda::TracksInfo<Balance, BlockNumber> for Tracks {
 	fn track_for(origin: &Self::RuntimeOrigin) -> Result<Self::Id, ()> {
 		match origin {
 			OriginCaller::system(frame_system::RawOrigin::Root) => Ok(track::ROOT),
-			OriginCaller::Governance(pallet_governance::Origin::ParameterAdmin) =>
-				Ok(track::PARAMETERS),
+			OriginCaller::Governance(pallet_governance::Origin::ParameterAdmin) => {
+				Ok(track::PARAMETERS)
+			}
 			_ => Err(()),
 		}
 	}

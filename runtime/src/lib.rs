@@ -12,6 +12,8 @@
 //! [`runtime`].
 
 #![cfg_attr(not(feature = "std"), no_std)]
+// `#[frame_support::runtime]` expands deeply for this many pallets.
+#![recursion_limit = "512"]
 
 #[cfg(feature = "std")]
 include!(concat!(env!("OUT_DIR"), "/wasm_binary.rs"));
@@ -183,6 +185,7 @@ mod benches {
 		[pallet_attribution, Attribution]
 		[pallet_emissions, Emissions]
 		[pallet_iao, Iao]
+		[pallet_validators, Validators]
 	);
 }
 
@@ -208,6 +211,15 @@ mod runtime {
 
 	#[runtime::pallet_index(1)]
 	pub type Timestamp = pallet_timestamp;
+
+	// The validator set (chosen by governance) and its session keys, before Aura and GRANDPA:
+	// a session change hands them the next authorities, and at genesis Validators must be built
+	// before Session asks it for the first set.
+	#[runtime::pallet_index(17)]
+	pub type Validators = pallet_validators;
+
+	#[runtime::pallet_index(16)]
+	pub type Session = pallet_session;
 
 	#[runtime::pallet_index(2)]
 	pub type Aura = pallet_aura;

@@ -45,12 +45,8 @@ impl RpcClient {
 
 	/// A client whose requests go through `http` (timeouts, TLS roots).
 	pub fn with_http(node: &str, http: HttpClient) -> Self {
-		let mut urls: Vec<String> = node
-			.split(',')
-			.map(str::trim)
-			.filter(|url| !url.is_empty())
-			.map(http_url)
-			.collect();
+		let mut urls: Vec<String> =
+			node.split(',').map(str::trim).filter(|url| !url.is_empty()).map(http_url).collect();
 		if urls.is_empty() {
 			urls.push(http_url(node));
 		}
@@ -206,7 +202,9 @@ mod tests {
 	async fn fails_over_to_the_next_node() {
 		let mut module = RpcModule::new(());
 		module
-			.register_method("test_ping", |_, _, _| Ok::<&str, jsonrpsee::types::ErrorObjectOwned>("pong"))
+			.register_method("test_ping", |_, _, _| {
+				Ok::<&str, jsonrpsee::types::ErrorObjectOwned>("pong")
+			})
 			.unwrap();
 		let server = Server::builder().build("127.0.0.1:0").await.unwrap();
 		let up = server.local_addr().unwrap();
@@ -227,5 +225,4 @@ mod tests {
 			Err(ChainError::Transport { .. })
 		));
 	}
-
 }

@@ -35,15 +35,7 @@ pub mod pallet {
 	/// The origins of referendum tracks other than `Root`.
 	#[pallet::origin]
 	#[derive(
-		Clone,
-		PartialEq,
-		Eq,
-		Encode,
-		Decode,
-		DecodeWithMemTracking,
-		MaxEncodedLen,
-		TypeInfo,
-		Debug,
+		Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Debug,
 	)]
 	pub enum Origin {
 		/// A referendum of the parameters track passed: fee splits, emission streams, deposits,

@@ -45,8 +45,9 @@ fn genesis_sets_the_pace_and_public_is_the_default() {
 #[test]
 fn only_the_parameter_admin_origin_passes() {
 	ext(GovernancePace::Public).execute_with(|| {
-		assert!(EnsureParameterAdmin::try_origin(RuntimeOrigin::from(Origin::ParameterAdmin))
-			.is_ok());
+		assert!(
+			EnsureParameterAdmin::try_origin(RuntimeOrigin::from(Origin::ParameterAdmin)).is_ok()
+		);
 		assert!(EnsureParameterAdmin::try_origin(RuntimeOrigin::root()).is_err());
 		assert!(EnsureParameterAdmin::try_origin(RuntimeOrigin::signed(1)).is_err());
 		assert!(EnsureParameterAdmin::try_origin(RuntimeOrigin::none()).is_err());

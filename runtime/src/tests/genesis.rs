@@ -111,13 +111,15 @@ fn allocation_refuses_empty_buckets_and_duplicate_holders() {
 #[test]
 fn presets_set_the_validators() {
 	let dev = preset_config(development_config().unwrap());
-	assert_eq!(dev.aura.authorities.len(), 1);
-	assert_eq!(dev.grandpa.authorities.len(), 1);
+	assert_eq!(dev.session.keys.len(), 1);
+	assert_eq!(dev.validators.validators, vec![Sr25519Keyring::Alice.to_account_id()]);
 	assert_eq!(dev.sudo.key, Some(Sr25519Keyring::Alice.to_account_id()));
 
 	let local = preset_config(local_testnet_config().unwrap());
-	assert_eq!(local.aura.authorities.len(), 3);
-	assert_eq!(local.grandpa.authorities.len(), 3);
+	// Validators come with their session keys; Aura and GRANDPA get theirs from the session.
+	assert_eq!(local.session.keys.len(), 3);
+	assert_eq!(local.validators.validators.len(), 3);
+	assert!(local.aura.authorities.is_empty() && local.grandpa.authorities.is_empty());
 	// Only the development chain has a sudo key; the local one is governed by referenda.
 	assert_eq!(local.sudo.key, None);
 	let ext_storage = local.build_storage().unwrap();

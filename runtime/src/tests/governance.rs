@@ -8,8 +8,8 @@ use crate::{
 	ConvictionVoting, OriginCaller, Parameters, Preimage, Referenda, RuntimeOrigin,
 };
 use frame_support::{
-	traits::Get as _,
 	assert_noop, assert_ok,
+	traits::Get as _,
 	traits::{schedule::DispatchTime, StorePreimage},
 };
 use pallet_conviction_voting::{AccountVote, Conviction, Vote};
@@ -59,7 +59,10 @@ fn vote(who: Sr25519Keyring, index: u32, aye: bool, balance: Balance) {
 }
 
 fn approved(index: u32) -> bool {
-	matches!(pallet_referenda::ReferendumInfoFor::<Runtime>::get(index), Some(ReferendumInfo::Approved(..)))
+	matches!(
+		pallet_referenda::ReferendumInfoFor::<Runtime>::get(index),
+		Some(ReferendumInfo::Approved(..))
+	)
 }
 
 #[test]
@@ -78,10 +81,11 @@ fn local_chain_has_no_sudo() {
 fn signed_accounts_cannot_change_parameters() {
 	local_ext().execute_with(|| {
 		start_block(1);
-		let param = RuntimeParameters::Compute(dynamic_params::compute::Parameters::MinWorkerStake(
-			dynamic_params::compute::MinWorkerStake,
-			Some(OPEN),
-		));
+		let param =
+			RuntimeParameters::Compute(dynamic_params::compute::Parameters::MinWorkerStake(
+				dynamic_params::compute::MinWorkerStake,
+				Some(OPEN),
+			));
 		assert_noop!(
 			Parameters::set_parameter(signed_origin(Sr25519Keyring::Alice), param),
 			sp_runtime::DispatchError::BadOrigin
@@ -119,11 +123,12 @@ fn a_parameters_referendum_changes_the_fee_split_and_a_dynamic_parameter() {
 		let index =
 			submit(OriginCaller::Governance(pallet_governance::Origin::ParameterAdmin), call);
 		assert_eq!(
-			pallet_referenda::ReferendumInfoFor::<Runtime>::get(index)
-				.and_then(|info| match info {
+			pallet_referenda::ReferendumInfoFor::<Runtime>::get(index).and_then(
+				|info| match info {
 					ReferendumInfo::Ongoing(status) => Some(status.track),
 					_ => None,
-				}),
+				}
+			),
 			Some(track::PARAMETERS)
 		);
 		// Team holders vote with their (vested, locked) OPEN: 15% of the supply.
@@ -133,7 +138,11 @@ fn a_parameters_referendum_changes_the_fee_split_and_a_dynamic_parameter() {
 		run_to(3);
 		assert_eq!(dynamic_params::compute::MinWorkerStake::get(), 100 * OPEN);
 		run_to(15);
-		assert!(approved(index), "{:?}", pallet_referenda::ReferendumInfoFor::<Runtime>::get(index));
+		assert!(
+			approved(index),
+			"{:?}",
+			pallet_referenda::ReferendumInfoFor::<Runtime>::get(index)
+		);
 		assert_eq!(dynamic_params::compute::MinWorkerStake::get(), 250 * OPEN);
 		assert_eq!(pallet_attribution::CurrentParams::<Runtime>::get().contributor_cap, cap);
 	});
@@ -209,14 +218,61 @@ fn tracks_are_sorted_and_follow_the_pace() {
 		// Origins map to their tracks; a signed origin has none.
 		assert_eq!(Tracks::track_for(&OriginCaller::system(frame_system::RawOrigin::Root)), Ok(0));
 		assert_eq!(
-			Tracks::track_for(&OriginCaller::Governance(
-				pallet_governance::Origin::ParameterAdmin
-			)),
+			Tracks::track_for(&OriginCaller::Governance(pallet_governance::Origin::ParameterAdmin)),
 			Ok(1)
 		);
 		assert!(Tracks::track_for(&OriginCaller::system(frame_system::RawOrigin::Signed(
 			Sr25519Keyring::Alice.to_account_id()
 		)))
 		.is_err());
+	});
+}
+
+#[test]
+fn a_root_referendum_adds_a_validator_that_joins_with_its_own_session_keys() {
+	let mut ext = local_ext();
+	ext.register_extension(sp_keystore::KeystoreExt::new(
+		sp_keystore::testing::MemoryKeystore::new(),
+	));
+	ext.execute_with(|| {
+		start_block(1);
+		let dave = Sr25519Keyring::Dave.to_account_id();
+		let call =
+			RuntimeCall::Validators(pallet_validators::Call::add_validator { who: dave.clone() });
+		let index = submit(OriginCaller::system(frame_system::RawOrigin::Root), call);
+		vote(Sr25519Keyring::Eve, index, true, 70_000_000 * OPEN);
+		vote(Sr25519Keyring::Ferdie, index, true, 70_000_000 * OPEN);
+		run_to(15);
+		assert!(approved(index));
+		assert!(pallet_validators::Validators::<Runtime>::get().contains(&dave));
+
+		// Dave generates fresh session keys with a proof that he owns them (what the node's
+		// `author_rotateKeysWithOwner` does in its keystore) and registers them.
+		let generated = crate::SessionKeys::generate(&dave.encode(), None);
+		assert_ok!(crate::Session::set_keys(
+			signed_origin(Sr25519Keyring::Dave),
+			generated.keys.clone(),
+			generated.proof.encode(),
+		));
+		// A proof for another account is refused.
+		let other =
+			crate::SessionKeys::generate(&Sr25519Keyring::Bob.to_account_id().encode(), None);
+		assert_noop!(
+			crate::Session::set_keys(
+				signed_origin(Sr25519Keyring::Ferdie),
+				other.keys,
+				other.proof.encode()
+			),
+			pallet_session::Error::<Runtime>::InvalidProof
+		);
+
+		// Sessions last 10 blocks on the local chain: queued at the next change, an authority
+		// at the one after.
+		assert_eq!(pallet_aura::Authorities::<Runtime>::get().len(), 3);
+		run_to(40);
+		assert!(pallet_session::Validators::<Runtime>::get().contains(&dave));
+		let authorities = pallet_aura::Authorities::<Runtime>::get();
+		assert_eq!(authorities.len(), 4);
+		assert!(authorities.contains(&generated.keys.aura));
 	});
 }
