@@ -52,6 +52,10 @@ ensure_js_deps() {
 		log "installing the Polkadot.js client (npm ci, pinned by package-lock.json)"
 		(cd "$ROOT/scripts/e2e" && npm ci --no-audit --no-fund --loglevel=error)
 	fi
+	if [ ! -d "$ROOT/zombienet/node_modules/@zombienet/orchestrator" ]; then
+		log "installing zombienet (npm ci in zombienet/, pinned by package-lock.json)"
+		(cd "$ROOT/zombienet" && npm ci --no-audit --no-fund --loglevel=error)
+	fi
 }
 
 build_binaries() {

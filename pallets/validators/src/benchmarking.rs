@@ -4,7 +4,10 @@
 use super::*;
 use alloc::vec::Vec;
 use frame_benchmarking::v2::*;
-use frame_support::{traits::Get, BoundedVec};
+use frame_support::{
+	traits::{EnsureOrigin, Get},
+	BoundedVec,
+};
 
 fn fill<T: Config>(n: u32) {
 	let accounts: Vec<T::AccountId> = (0..n).map(|i| account("validator", i, 0)).collect();
@@ -39,4 +42,6 @@ mod benchmarks {
 		assert!(!Validators::<T>::get().contains(&who));
 		Ok(())
 	}
+
+	impl_benchmark_test_suite!(Pallet, crate::mock::new_test_ext(), crate::mock::Test);
 }
