@@ -69,12 +69,17 @@ test('a runtime upgrade through a root-track referendum: enacted, blocks go on, 
     };
     assert.equal(snapshot.marker, 123n * OPEN);
 
-    // The referendum: Eve submits and places the decision deposit; Eve and Ferdie (team OPEN,
-    // vested but free to vote) vote aye with conviction 1x.
+    // The referendum: Alice submits and places the decision deposit; Eve and Ferdie vote aye
+    // with conviction 1x, with their team OPEN (vested, so locked, but votes may use locked OPEN;
+    // the fees come from a little free OPEN that Alice sends them).
+    await submitOk(api, api.tx.utility.batchAll([
+      api.tx.balances.transferKeepAlive(eve.address, 10n * OPEN),
+      api.tx.balances.transferKeepAlive(ferdie.address, 10n * OPEN),
+    ]), alice);
     const proposal = api.tx.system.authorizeUpgrade(codeHash);
     const index = (await api.query.referenda.referendumCount()).toNumber();
-    await submitOk(api, api.tx.referenda.submit({ system: 'Root' }, { Inline: proposal.method.toHex() }, { After: 0 }), eve);
-    await submitOk(api, api.tx.referenda.placeDecisionDeposit(index), eve);
+    await submitOk(api, api.tx.referenda.submit({ system: 'Root' }, { Inline: proposal.method.toHex() }, { After: 0 }), alice);
+    await submitOk(api, api.tx.referenda.placeDecisionDeposit(index), alice);
     const aye = { Standard: { vote: { aye: true, conviction: 'Locked1x' }, balance: 70_000_000n * OPEN } };
     await submitOk(api, api.tx.convictionVoting.vote(index, aye), eve);
     await submitOk(api, api.tx.convictionVoting.vote(index, aye), ferdie);
