@@ -45,8 +45,11 @@ impl pallet_governance::Config for Runtime {}
 
 parameter_types! {
 	/// Scheduled calls may use 80% of a block.
-	pub MaximumSchedulerWeight: Weight = Perbill::from_percent(80) *
-		RuntimeBlockWeights::get().max_block;
+	pub MaximumSchedulerWeight: Weight = {
+		let max = RuntimeBlockWeights::get().max_block;
+		let share = Perbill::from_percent(80);
+		Weight::from_parts(share.mul_floor(max.ref_time()), share.mul_floor(max.proof_size()))
+	};
 	pub const PreimageHoldReason: RuntimeHoldReason =
 		RuntimeHoldReason::Preimage(pallet_preimage::HoldReason::Preimage);
 	/// Storing a preimage holds 1 OPEN plus 1 micro-OPEN per byte (a 2 MB runtime: 3 OPEN).

@@ -20,6 +20,8 @@ pub use pallet::*;
 #[cfg(test)]
 mod tests;
 
+// The pallet macros expand to `expect`s on values they build themselves.
+#[allow(clippy::expect_used)]
 #[frame_support::pallet]
 pub mod pallet {
 	use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
@@ -106,9 +108,7 @@ where
 	type Success = ();
 
 	fn try_origin(o: O) -> Result<Self::Success, O> {
-		o.into().and_then(|origin| match origin {
-			Origin::ParameterAdmin => Ok(()),
-		})
+		o.into().map(|Origin::ParameterAdmin| ())
 	}
 
 	#[cfg(feature = "runtime-benchmarks")]

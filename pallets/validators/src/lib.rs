@@ -30,6 +30,8 @@ mod mock;
 mod tests;
 pub mod weights;
 
+// The pallet macros expand to `expect`s on values they build themselves.
+#[allow(clippy::expect_used)]
 #[frame_support::pallet]
 pub mod pallet {
 	use super::WeightInfo;

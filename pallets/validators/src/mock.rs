@@ -1,6 +1,8 @@
 //! A runtime with sessions whose manager is this pallet; validator ids are account ids (u64)
 //! and session keys are `UintAuthorityId`s.
 
+#![allow(clippy::unwrap_used)]
+
 use crate as pallet_validators;
 use frame_support::{derive_impl, parameter_types, traits::ConstU32};
 use sp_runtime::{testing::UintAuthorityId, traits::ConvertInto, BuildStorage};

@@ -2,6 +2,8 @@
 //! parameters and root tracks, conviction voting with delegation, and what signed accounts may
 //! not do.
 
+#![allow(clippy::panic)]
+
 use super::*;
 use crate::{
 	governance::{dynamic_params, track, RuntimeParameters, Tracks},
