@@ -10,8 +10,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   spawnNetwork, waitFor, freePort, nonLoopbackListeners, accounts, seedSnapshot, createVerifyJob,
-  waitJobCompleted, waitWorkerRegistered, OPEN,
-} from './harness.mjs';
+  waitJobCompleted, waitWorkerRegistered, OPEN, waitAllAuthored } from './harness.mjs';
 
 const VALIDATORS = ['alice', 'bob', 'charlie', 'dave'];
 let net;
@@ -74,10 +73,7 @@ after(async () => {
 });
 
 test('all four validators author blocks and finality advances on every node', () => guard(async () => {
-  const authors = await waitFor('each of the four validators to author a block', async () => {
-    const seen = new Set(await net.authors('alice', await net.best('alice')));
-    return VALIDATORS.every((v) => seen.has(v)) ? seen : null;
-  }, { timeoutMs: 240_000, intervalMs: 2000 });
+  const authors = await waitAllAuthored(net, VALIDATORS);
   assert.deepEqual(VALIDATORS.filter((v) => !authors.has(v)), []);
   const start = await maxOf(VALIDATORS, (n) => net.finalized(n));
   await net.waitFinalized(VALIDATORS, Math.max(start + 2, 3));

@@ -63,7 +63,11 @@ export function workerBinary() {
 const SOURCE_NODE = nodeBinary();
 const SOURCE_WORKER = workerBinary();
 
-/** A TCP port that is free on the loopback interface right now. */
+
+/**
+ * A TCP port that is free on the loopback interface right now. (scripts/e2e/node.mjs has the
+ * same; importing it would load that folder's own @polkadot/api beside this one's.)
+ */
 export async function freePort() {
   const server = createServer();
   server.listen(0, '127.0.0.1');
@@ -289,6 +293,17 @@ export async function spawnNetwork({ toml, validators, env = {}, keepPorts = fal
     throw e;
   }
   return net;
+}
+
+/**
+ * Waits until each of `validators` has authored a block on `name`'s canonical chain; resolves
+ * with the set of authors seen.
+ */
+export async function waitAllAuthored(net, validators, { name = 'alice', timeoutMs = 240_000 } = {}) {
+  return waitFor(`${validators.join(', ')} each to author a block`, async () => {
+    const seen = new Set(await net.authors(name, await net.best(name)));
+    return validators.every((v) => seen.has(v)) ? seen : null;
+  }, { timeoutMs, intervalMs: 2000 });
 }
 
 /** A running network: its nodes by name, helpers to read them, kill them and start them again. */

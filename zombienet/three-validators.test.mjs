@@ -2,7 +2,7 @@
 // validator authors, every node finalizes, and nothing listens beyond loopback.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnNetwork, waitFor, nonLoopbackListeners } from './harness.mjs';
+import { spawnNetwork, nonLoopbackListeners, waitAllAuthored } from './harness.mjs';
 
 const VALIDATORS = ['alice', 'bob', 'charlie'];
 let net;
@@ -29,10 +29,7 @@ after(async () => {
 
 test('every validator authors blocks and finality advances on every node', () => guard(async () => {
   // Each validator's Aura slots produce blocks on the canonical chain.
-  const authors = await waitFor('alice, bob and charlie to each author a block', async () => {
-    const seen = new Set(await net.authors('alice', await net.best('alice')));
-    return VALIDATORS.every((v) => seen.has(v)) ? seen : null;
-  }, { timeoutMs: 180_000, intervalMs: 2000 });
+  const authors = await waitAllAuthored(net, VALIDATORS);
   assert.deepEqual([...VALIDATORS].filter((v) => !authors.has(v)), []);
 
   // Finality advances on every node, and they agree on what is final.
