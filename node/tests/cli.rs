@@ -39,9 +39,15 @@ fn builds_the_local_spec_with_three_validators_and_the_open_token() {
 	assert_eq!(spec["properties"]["tokenSymbol"], "OPEN");
 	assert_eq!(spec["properties"]["tokenDecimals"], 18);
 	assert_eq!(spec["properties"]["ss58Format"], 1612);
-	let genesis = &spec["genesis"]["runtimeGenesis"];
-	assert_eq!(genesis["patch"]["aura"]["authorities"].as_array().map(Vec::len), Some(3));
-	assert_eq!(genesis["patch"]["grandpa"]["authorities"].as_array().map(Vec::len), Some(3));
+	let patch = &spec["genesis"]["runtimeGenesis"]["patch"];
+	// Three validators with their session keys (Aura and GRANDPA take theirs from the session).
+	assert_eq!(patch["validators"]["validators"].as_array().map(Vec::len), Some(3));
+	let keys = patch["session"]["keys"].as_array().expect("session keys");
+	assert_eq!(keys.len(), 3);
+	assert!(keys.iter().all(|k| k[2]["aura"].is_string() && k[2]["grandpa"].is_string()));
+	// No sudo key: the local chain is governed by referenda, at the dev pace.
+	assert!(patch["sudo"]["key"].is_null(), "{}", patch["sudo"]);
+	assert_eq!(patch["governance"]["pace"], "Dev");
 }
 
 #[test]
