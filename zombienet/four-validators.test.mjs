@@ -6,26 +6,23 @@
 //   4. a minority (dave) is partitioned off and authors a fork of its own: the majority keeps
 //      finalizing, dave finalizes nothing of its fork, and after healing every node has the same
 //      finalized chain.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  spawnNetwork, waitFor, freePort, nonLoopbackListeners, accounts, seedSnapshot, createVerifyJob,
+  useNetwork, waitFor, freePort, nonLoopbackListeners, accounts, seedSnapshot, createVerifyJob,
   waitJobCompleted, waitWorkerRegistered, OPEN, waitAllAuthored } from './harness.mjs';
 
 const VALIDATORS = ['alice', 'bob', 'charlie', 'dave'];
 let net;
-let failed = false;
 let workerPorts;
-
-async function guard(fn) {
-  try {
-    await fn();
-  } catch (e) {
-    failed = true;
-    if (net) e.message += `\n${net.names.map((n) => `--- ${n} ---\n${net.logTail(n, 15)}`).join('\n')}`;
-    throw e;
-  }
-}
+const guard = useNetwork(async () => {
+  workerPorts = [await freePort(), await freePort()];
+  return {
+    toml: 'local-4-validators.toml',
+    validators: VALIDATORS,
+    env: { GPU_WORKER_PORT_1: String(workerPorts[0]), GPU_WORKER_PORT_2: String(workerPorts[1]) },
+  };
+}, (spawned) => { net = spawned; });
 
 /** Compute events of alice's canonical blocks after #`from`, up to its best block. */
 async function computeEvents(api, from) {
@@ -58,19 +55,6 @@ async function waitCaughtUp(name) {
   await net.waitFinalized([name], finalized, { timeoutMs: 240_000 });
   assert.equal(await net.blockHash(name, finalized), await net.blockHash(rest[0], finalized));
 }
-
-before(async () => {
-  workerPorts = [await freePort(), await freePort()];
-  net = await spawnNetwork({
-    toml: 'local-4-validators.toml',
-    validators: VALIDATORS,
-    env: { GPU_WORKER_PORT_1: String(workerPorts[0]), GPU_WORKER_PORT_2: String(workerPorts[1]) },
-  });
-});
-
-after(async () => {
-  if (net) await net.stop({ keepDir: failed });
-});
 
 test('all four validators author blocks and finality advances on every node', () => guard(async () => {
   const authors = await waitAllAuthored(net, VALIDATORS);

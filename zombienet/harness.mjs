@@ -10,6 +10,7 @@
 // transactions and storage. `net.kill(name)` SIGKILLs a node's process, `net.start(name)` starts
 // it again with the same command line (or a changed one), on the same base path and ports.
 import { spawn, execFileSync } from 'node:child_process';
+import { before, after } from 'node:test';
 import { createRequire } from 'node:module';
 import { chmodSync, copyFileSync, createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -138,36 +139,26 @@ function editObject(text, key, edit) {
 }
 
 /**
- * Generates a raw chain spec of the `local` chain whose block authors and GRANDPA voters are
- * exactly `validators` (node names: //Name keys), in `dir`; returns its path. Everything else in
- * the genesis (the 1B OPEN supply, vesting, governance) is the runtime's `local` preset. Two
- * genesis layouts are handled: `aura.authorities` + `grandpa.authorities`, and (with the
- * validator-set pallet) `session.keys` + `validators.validators`.
+ * Generates a raw chain spec of the `local` chain whose validators (`validators.validators`, and
+ * their `session.keys`: Aura and GRANDPA) are exactly `validators` (node names: //Name keys), in
+ * `dir`; returns its path. Everything else in the genesis (the 1B OPEN supply, vesting,
+ * governance) is the runtime's `local` preset.
  */
 export async function buildChainSpec(validators, { dir, binary = nodeBinary() }) {
   const plainText = execFileSync(binary, ['build-spec', '--chain', 'local', '--disable-default-bootnode'], {
     maxBuffer: 1 << 28, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8',
   });
   const keys = await Promise.all(validators.map(authorityKeys));
-  const layout = JSON.parse(plainText).genesis?.runtimeGenesis?.patch ?? {};
-  let text;
-  if (layout.session?.keys) {
-    text = editObject(plainText, 'session', (session) => ({
-      ...session,
-      keys: keys.map((k) => [k.aura, k.aura, { ...(session.keys[0]?.[2] ?? {}), aura: k.aura, grandpa: k.grandpa }]),
-    }));
-    if (layout.validators) text = editObject(text, 'validators', (v) => ({ ...v, validators: keys.map((k) => k.aura) }));
-  } else if (layout.aura?.authorities && layout.grandpa?.authorities) {
-    text = editObject(plainText, 'aura', (aura) => ({ ...aura, authorities: keys.map((k) => k.aura) }));
-    text = editObject(text, 'grandpa', (grandpa) => ({ ...grandpa, authorities: keys.map((k) => [k.grandpa, 1]) }));
-  } else {
-    throw new Error('the local chain spec has neither session.keys nor aura/grandpa.authorities in genesis.runtimeGenesis.patch');
-  }
+  let text = editObject(plainText, 'session', (session) => ({
+    ...session,
+    keys: keys.map((k) => [k.aura, k.aura, { aura: k.aura, grandpa: k.grandpa }]),
+  }));
+  text = editObject(text, 'validators', (v) => ({ ...v, validators: keys.map((k) => k.aura) }));
   const patch = JSON.parse(text).genesis.runtimeGenesis.patch;
-  const auras = patch.session?.keys ? patch.session.keys.map((k) => k[2].aura) : patch.aura.authorities;
-  const grandpas = patch.session?.keys ? patch.session.keys.map((k) => k[2].grandpa) : patch.grandpa.authorities.map((g) => g[0]);
-  if (JSON.stringify(auras) !== JSON.stringify(keys.map((k) => k.aura)) || JSON.stringify(grandpas) !== JSON.stringify(keys.map((k) => k.grandpa))) {
-    throw new Error('could not set the authorities in the local chain spec');
+  const wanted = JSON.stringify(keys.map((k) => [k.aura, k.grandpa]));
+  if (JSON.stringify(patch.session.keys.map((k) => [k[2].aura, k[2].grandpa])) !== wanted
+    || JSON.stringify(patch.validators.validators) !== JSON.stringify(keys.map((k) => k.aura))) {
+    throw new Error('could not set the validators and session keys in the local chain spec');
   }
   const plainPath = join(dir, 'plain.json');
   writeFileSync(plainPath, text);
@@ -293,6 +284,33 @@ export async function spawnNetwork({ toml, validators, env = {}, keepPorts = fal
     throw e;
   }
   return net;
+}
+
+/**
+ * Registers `before`/`after` hooks of node:test that spawn one network for a test file (`options`:
+ * those of `spawnNetwork`, or an async function giving them) and stop it, keeping its files if a
+ * test failed. `onSpawn(net)` receives the network. Returns `guard(fn)`, which runs a test body
+ * and, on failure, marks the run failed and adds each node's last log lines to the error.
+ */
+export function useNetwork(options, onSpawn) {
+  let net = null;
+  let failed = false;
+  before(async () => {
+    net = await spawnNetwork(typeof options === 'function' ? await options() : options);
+    onSpawn(net);
+  });
+  after(async () => {
+    if (net) await net.stop({ keepDir: failed });
+  });
+  return async function guard(fn) {
+    try {
+      await fn();
+    } catch (e) {
+      failed = true;
+      if (net) e.message += `\n${net.names.map((n) => `--- ${n} ---\n${net.logTail(n, 15)}`).join('\n')}`;
+      throw e;
+    }
+  };
 }
 
 /**

@@ -160,69 +160,84 @@ const ROOT_SUPPORT: Curve = falling(Perbill::from_percent(20), Perbill::from_per
 /// Support of the parameters track: 10% at first, 0.5% by the end.
 const PARAMETERS_SUPPORT: Curve = falling(Perbill::from_percent(10), Perbill::from_perthousand(5));
 
+/// What a chain's pace changes in a track: its decision deposit and periods.
+struct Pacing {
+	decision_deposit: Balance,
+	prepare: BlockNumber,
+	decide: BlockNumber,
+	confirm: BlockNumber,
+	enact: BlockNumber,
+}
+
+/// A track with its pace-independent parts and `pacing`.
+const fn track(
+	id: u16,
+	name: &str,
+	max_deciding: u32,
+	min_support: Curve,
+	pacing: Pacing,
+) -> Track<u16, Balance, BlockNumber> {
+	Track {
+		id,
+		info: TrackInfo {
+			name: s(name),
+			max_deciding,
+			decision_deposit: pacing.decision_deposit,
+			prepare_period: pacing.prepare,
+			decision_period: pacing.decide,
+			confirm_period: pacing.confirm,
+			min_enactment_period: pacing.enact,
+			min_approval: APPROVAL,
+			min_support,
+		},
+	}
+}
+
+/// The root track: one referendum decided at a time.
+const fn root_track(pacing: Pacing) -> Track<u16, Balance, BlockNumber> {
+	track(track::ROOT, "root", 1, ROOT_SUPPORT, pacing)
+}
+
+/// The parameters track: up to ten referenda decided at once.
+const fn parameters_track(pacing: Pacing) -> Track<u16, Balance, BlockNumber> {
+	track(track::PARAMETERS, "parameters", 10, PARAMETERS_SUPPORT, pacing)
+}
+
 /// The tracks of a public chain.
 const PUBLIC_TRACKS: [Track<u16, Balance, BlockNumber>; 2] = [
-	Track {
-		id: track::ROOT,
-		info: TrackInfo {
-			name: s("root"),
-			max_deciding: 1,
-			decision_deposit: 100_000 * OPEN,
-			prepare_period: 2 * HOURS,
-			decision_period: 14 * DAYS,
-			confirm_period: DAYS,
-			min_enactment_period: DAYS,
-			min_approval: APPROVAL,
-			min_support: ROOT_SUPPORT,
-		},
-	},
-	Track {
-		id: track::PARAMETERS,
-		info: TrackInfo {
-			name: s("parameters"),
-			max_deciding: 10,
-			decision_deposit: 10_000 * OPEN,
-			prepare_period: HOURS,
-			decision_period: 7 * DAYS,
-			confirm_period: 6 * HOURS,
-			min_enactment_period: 6 * HOURS,
-			min_approval: APPROVAL,
-			min_support: PARAMETERS_SUPPORT,
-		},
-	},
+	root_track(Pacing {
+		decision_deposit: 100_000 * OPEN,
+		prepare: 2 * HOURS,
+		decide: 14 * DAYS,
+		confirm: DAYS,
+		enact: DAYS,
+	}),
+	parameters_track(Pacing {
+		decision_deposit: 10_000 * OPEN,
+		prepare: HOURS,
+		decide: 7 * DAYS,
+		confirm: 6 * HOURS,
+		enact: 6 * HOURS,
+	}),
 ];
 
 /// The tracks of dev and local chains: the same thresholds, periods of a few blocks, small
 /// decision deposits.
 const DEV_TRACKS: [Track<u16, Balance, BlockNumber>; 2] = [
-	Track {
-		id: track::ROOT,
-		info: TrackInfo {
-			name: s("root"),
-			max_deciding: 1,
-			decision_deposit: 1_000 * OPEN,
-			prepare_period: 2,
-			decision_period: 20,
-			confirm_period: 2,
-			min_enactment_period: 2,
-			min_approval: APPROVAL,
-			min_support: ROOT_SUPPORT,
-		},
-	},
-	Track {
-		id: track::PARAMETERS,
-		info: TrackInfo {
-			name: s("parameters"),
-			max_deciding: 10,
-			decision_deposit: 100 * OPEN,
-			prepare_period: 1,
-			decision_period: 20,
-			confirm_period: 2,
-			min_enactment_period: 1,
-			min_approval: APPROVAL,
-			min_support: PARAMETERS_SUPPORT,
-		},
-	},
+	root_track(Pacing {
+		decision_deposit: 1_000 * OPEN,
+		prepare: 2,
+		decide: 20,
+		confirm: 2,
+		enact: 2,
+	}),
+	parameters_track(Pacing {
+		decision_deposit: 100 * OPEN,
+		prepare: 1,
+		decide: 20,
+		confirm: 2,
+		enact: 1,
+	}),
 ];
 
 /// The referendum tracks, by the chain's governance pace.
