@@ -362,7 +362,9 @@ test('a successful offering issues shares, releases its first tranche and earns 
   const server = keyring.addFromUri('//Server');
   const [b0, b1] = ['//Backer0', '//Backer1'].map((uri) => keyring.addFromUri(uri));
   const ownerFree = await freeOf(owner.address);
-  const o = await createOffering(model, { softCap: 20n * OPEN });
+  // Three buys follow one another, a block each at best: the window leaves room for a slow
+  // block (a session change fills its whole block on dev chains).
+  const o = await createOffering(model, { softCap: 20n * OPEN, blocks: 8 });
   offering = o;
   await submitOk(api, api.tx.iao.buy(o.id, 30n), b0);
   await submitOk(api, api.tx.iao.buy(o.id, 20n), b1);
