@@ -23,8 +23,8 @@
 use burn::tensor::Device;
 use gpu_worker::{
 	attribution::influence::{
-		answer_sketch, answer_sketches, full_gradient, BothHooks, IndexBuilder, InfluenceIndex,
-		Sketcher, DEFAULT_DIM, DEFAULT_TOP_K,
+		answer_sketch, answer_sketches, answer_sketches_with, full_gradient, BothHooks,
+		IndexBuilder, InfluenceIndex, RerunRows, Sketcher, DEFAULT_DIM, DEFAULT_TOP_K,
 	},
 	model::{
 		reference::{BlockWeights, Matrix, Weights},
@@ -420,10 +420,44 @@ fn timing(path: &str, a: &Args) {
 		let ms = started.elapsed().as_secs_f64() * 1e3;
 		let captures: Vec<_> =
 			streams.into_iter().filter_map(|(_, mut c)| c.try_recv().ok()).collect();
-		(ms, captures)
+		(ms, captures, engine.stats().capture_us as f64 / 1e3)
 	};
-	let (plain_ms, _) = run(false);
-	let (captured_ms, captures) = run(true);
+	// Plain and captured generation alternate, in pairs: the medians, and the median of the
+	// paired differences, keep a shared machine's drift out of the capture's cost.
+	const PAIRS: usize = 4;
+	let mut pairs = Vec::new();
+	let mut captures = Vec::new();
+	let mut recorded = Vec::new();
+	for pair in 0..PAIRS {
+		// Which of the two runs first alternates too.
+		let (plain, (captured, c, capture_ms)) = match pair % 2 {
+			0 => (run(false).0, run(true)),
+			_ => {
+				let second = run(true);
+				(run(false).0, second)
+			}
+		};
+		pairs.push((plain, captured));
+		recorded.push(capture_ms);
+		captures = c;
+	}
+	let median = |mut v: Vec<f64>| {
+		v.sort_by(f64::total_cmp);
+		let mid = v.len() / 2;
+		match v.len() % 2 {
+			0 => {
+				(v.get(mid.wrapping_sub(1)).copied().unwrap_or(0.0)
+					+ v.get(mid).copied().unwrap_or(0.0))
+					/ 2.0
+			}
+			_ => v.get(mid).copied().unwrap_or(0.0),
+		}
+	};
+	let plain_ms = median(pairs.iter().map(|p| p.0).collect());
+	let captured_ms = median(pairs.iter().map(|p| p.1).collect());
+	let difference_ms = median(pairs.iter().map(|p| p.1 - p.0).collect());
+	// The capture's own cost, timed inside the engine (EngineStats::capture_us).
+	let capture_ms = median(recorded);
 	let device: Device<B> = Default::default();
 	let tail = TailModel::<B>::new(c.clone(), &base.weights, layer, &device).expect("tail");
 	let sketcher = Sketcher::last_blocks(DEFAULT_DIM, 7, c.block_count, 1);
@@ -447,17 +481,22 @@ fn timing(path: &str, a: &Args) {
 		.collect::<Result<_, _>>()
 		.expect("batched sketches");
 	let batched_ms = started.elapsed().as_secs_f64() * 1e3;
+	// The baseline: the same batch with the last block rerun at every position.
+	let started = Instant::now();
+	let every: Vec<Vec<f32>> = answer_sketches_with(&tail, &answers, RerunRows::All)
+		.into_iter()
+		.collect::<Result<_, _>>()
+		.expect("batched sketches, every position");
+	let every_ms = started.elapsed().as_secs_f64() * 1e3;
+	let rel = |a: &[f32], b: &[f32]| {
+		let diff: f32 = a.iter().zip(b).map(|(x, y)| (x - y).powi(2)).sum();
+		let norm: f32 = a.iter().map(|x| x * x).sum();
+		(diff / norm.max(f32::MIN_POSITIVE)).sqrt()
+	};
+	let every_worst = every.iter().zip(&batched).map(|(a, b)| rel(a, b)).fold(0f32, f32::max);
 	// The answers under `adapter` must sketch as they did one at a time.
-	let worst = sketches
-		.iter()
-		.zip(&batched)
-		.step_by(2)
-		.map(|(a, b)| {
-			let diff: f32 = a.iter().zip(b).map(|(x, y)| (x - y).powi(2)).sum();
-			let norm: f32 = a.iter().map(|x| x * x).sum();
-			(diff / norm.max(f32::MIN_POSITIVE)).sqrt()
-		})
-		.fold(0f32, f32::max);
+	let worst =
+		sketches.iter().zip(&batched).step_by(2).map(|(a, b)| rel(a, b)).fold(0f32, f32::max);
 	// An index of 100k contributions, scored in one batch.
 	let n = 100_000;
 	let index = InfluenceIndex {
@@ -474,7 +513,7 @@ fn timing(path: &str, a: &Args) {
 		"{path}: batch of {} requests, 32 prompt + 32 answer tokens, rank-16 adapter on all targets",
 		a.batch
 	);
-	println!("  generation: {plain_ms:.0} ms plain, {captured_ms:.0} ms with capture (block {layer}, top-{DEFAULT_TOP_K})");
+	println!("  generation (median of {PAIRS} alternating pairs of runs): {plain_ms:.0} ms plain, {captured_ms:.0} ms with capture (block {layer}, top-{DEFAULT_TOP_K}); the capture itself takes {capture_ms:.1} ms on the engine thread ({:.2}%; median paired difference of the runs {difference_ms:.0} ms)", 100.0 * capture_ms / plain_ms);
 	let answers_n = sketches.len().max(1) as f64;
 	println!(
 		"  answer gradients (block {layer} rerun in burn, CPU) + sketches, one at a time: {gradient_ms:.0} ms for {} answers ({:.1} ms each, {:.1}% of plain generation)",
@@ -489,8 +528,18 @@ fn timing(path: &str, a: &Args) {
 		100.0 * batched_ms / plain_ms
 	);
 	println!(
-		"  scoring the batch against {n} contributions: {score_ms:.1} ms ({} rows back)",
-		scores.len()
+		"  baseline: the same batch rerunning every position of the last block: {every_ms:.0} ms ({:.1}% of plain generation); worst relative difference {every_worst:.1e}",
+		100.0 * every_ms / plain_ms
+	);
+	println!(
+		"  scoring the batch against {n} contributions: {score_ms:.1} ms ({} rows back, {:.1}% of plain generation)",
+		scores.len(),
+		100.0 * score_ms / plain_ms
+	);
+	println!(
+		"  the influence path in all (capture + batched gradients + scoring): {:.0} ms, {:.1}% of plain generation",
+		capture_ms + batched_ms + score_ms,
+		100.0 * (capture_ms + batched_ms + score_ms) / plain_ms
 	);
 }
 

@@ -24,7 +24,8 @@
 //! hidden state, `p̂` the top-k probabilities renormalized (exact when `k` covers the
 //! vocabulary). [`answer_gradient`] reruns only the included blocks and the output norm in burn
 //! ([`TailModel`]), with the adapter's LoRA tensors of those blocks requiring gradients, and
-//! backpropagates `Σ_t ⟨h_t, δ_t⟩ / n`: its gradient is exactly that of the mean negative
+//! backpropagates `Σ_t ⟨h_t, δ_t⟩ / n` (the last block computes queries, output projection and
+//! MLP only from the first answer position on: the prompt's outputs carry no `δ`): its gradient is exactly that of the mean negative
 //! log-likelihood of the answer tokens (the LM head is linear in `h`, so the surrogate is
 //! exact wherever `δ` is). [`answer_gradients`] does a batch of answers in one rerun, each
 //! under its own adapter, with exact per-answer gradients. The answer's sketch is scored
@@ -47,6 +48,7 @@ use crate::{
 	},
 };
 use burn::tensor::{activation, backend::AutodiffBackend, Int, Tensor, TensorData};
+use rayon::prelude::*;
 use std::collections::BTreeMap;
 
 /// Sketch dimensions unless configured.
@@ -346,7 +348,8 @@ impl InfluenceIndex {
 
 	/// For each answer sketch, the cosine similarity with every contribution's row,
 	/// `(contribution, score in [-1, 1])` in index order (ascending id). An answer sketch of
-	/// the wrong length or of zero norm scores 0 everywhere. One `m × dim × n` GEMM.
+	/// the wrong length or of zero norm scores 0 everywhere. One `m × dim × n` GEMM, split
+	/// by rows of the index over rayon's threads.
 	pub fn score_batch(&self, answers: &[Vec<f32>]) -> Vec<Vec<(ContributionId, f64)>> {
 		let (m, n, dim) = (answers.len(), self.len(), self.dim);
 		let mut a = vec![0f32; m * dim];
@@ -357,28 +360,54 @@ impl InfluenceIndex {
 				}
 			}
 		}
+		// The index's rows in one part per thread, each part one `m × dim × part` GEMM into its
+		// own `m × part` block (the index is read once, from every core).
+		let parts = match m > 0 && n > 0 && dim > 0 && self.sketches.len() == n * dim {
+			true => rayon::current_num_threads().clamp(1, n),
+			false => 0,
+		};
+		let per = n.div_ceil(parts.max(1));
+		let blocks: Vec<Vec<f32>> = (0..parts)
+			.into_par_iter()
+			.map(|part| {
+				let first = part * per;
+				let rows = per.min(n - first.min(n));
+				let mut c = vec![0f32; m * rows];
+				let index = self.sketches.get(first * dim..(first + rows) * dim).unwrap_or(&[]);
+				if rows > 0 && index.len() == rows * dim {
+					// SAFETY: `a` is `m × dim` (row stride `dim`), the part of the index
+					// `rows × dim` read as its transpose `dim × rows` (row stride 1, column
+					// stride `dim`), `c` is `m × rows` (row stride `rows`); all three buffers
+					// have exactly those lengths.
+					unsafe {
+						matrixmultiply::sgemm(
+							m,
+							dim,
+							rows,
+							1.0,
+							a.as_ptr(),
+							dim as isize,
+							1,
+							index.as_ptr(),
+							1,
+							dim as isize,
+							0.0,
+							c.as_mut_ptr(),
+							rows as isize,
+							1,
+						);
+					}
+				}
+				c
+			})
+			.collect();
 		let mut c = vec![0f32; m * n];
-		if m > 0 && n > 0 && dim > 0 && self.sketches.len() == n * dim {
-			// SAFETY: `a` is `m × dim` (row stride `dim`), the index `n × dim` read as its
-			// transpose `dim × n` (row stride 1, column stride `dim`), `c` is `m × n` (row
-			// stride `n`); all three buffers have exactly those lengths.
-			unsafe {
-				matrixmultiply::sgemm(
-					m,
-					dim,
-					n,
-					1.0,
-					a.as_ptr(),
-					dim as isize,
-					1,
-					self.sketches.as_ptr(),
-					1,
-					dim as isize,
-					0.0,
-					c.as_mut_ptr(),
-					n as isize,
-					1,
-				);
+		for (part, block) in blocks.iter().enumerate() {
+			let rows = block.len() / m.max(1);
+			for (i, src) in block.chunks_exact(rows.max(1)).enumerate() {
+				if let Some(dst) = c.get_mut(i * n + part * per..i * n + part * per + rows) {
+					dst.copy_from_slice(src);
+				}
 			}
 		}
 		(0..m)
@@ -558,6 +587,8 @@ struct Prepared<'a> {
 	delta: Vec<f32>,
 	/// Positions up to the last answer position.
 	t: usize,
+	/// The first answer position (the deltas before it are zero).
+	from: usize,
 }
 
 /// Checks that `capture` and `adapter` fit `tail` (and each other), and lays out the answer's
@@ -595,7 +626,9 @@ fn prepare<'a, B: AutodiffBackend>(
 		}
 	}
 	let n = capture.answer.len();
-	let Some(last) = capture.answer.iter().map(|s| s.pos).max() else {
+	let (Some(first), Some(last)) =
+		(capture.answer.iter().map(|s| s.pos).min(), capture.answer.iter().map(|s| s.pos).max())
+	else {
 		return Err(InfluenceError::EmptyAnswer);
 	};
 	let t = last + 1;
@@ -617,7 +650,7 @@ fn prepare<'a, B: AutodiffBackend>(
 			_ => return bad(format!("answer step at position {}", step.pos)),
 		}
 	}
-	Ok(Prepared { adapter, hidden, delta, t })
+	Ok(Prepared { adapter, hidden, delta, t, from: first })
 }
 
 /// What answers must share to rerun together: the rank and, per tail block, which targets
@@ -638,17 +671,26 @@ fn layout(adapter: &Adapter, first: usize) -> Layout {
 fn rerun<B: AutodiffBackend>(
 	tail: &TailModel<B>,
 	answers: &[&Prepared<'_>],
+	rows: RerunRows,
 ) -> Result<Vec<Grads>, TrainError> {
 	let c = tail.config();
 	let (dim, first, device) = (c.embedding_length, tail.first_block(), tail.device());
 	let s = answers.len();
 	let t = answers.iter().map(|p| p.t).max().unwrap_or(0);
-	let (mut x, mut delta) = (vec![0f32; s * t * dim], vec![0f32; s * t * dim]);
-	for ((p, xs), ds) in answers.iter().zip(x.chunks_mut(t * dim)).zip(delta.chunks_mut(t * dim)) {
+	// Only positions from the earliest answer position on carry a delta: the tail's last block
+	// computes its outputs there alone.
+	let from = match rows {
+		RerunRows::FromAnswer => answers.iter().map(|p| p.from).min().unwrap_or(0),
+		RerunRows::All => 0,
+	};
+	let tq = t - from;
+	let (mut x, mut delta) = (vec![0f32; s * t * dim], vec![0f32; s * tq * dim]);
+	for ((p, xs), ds) in answers.iter().zip(x.chunks_mut(t * dim)).zip(delta.chunks_mut(tq * dim)) {
 		let len = p.t * dim;
-		if let (Some(xs), Some(ds)) = (xs.get_mut(..len), ds.get_mut(..len)) {
+		let rows = p.delta.get(from * dim..).unwrap_or(&[]);
+		if let (Some(xs), Some(ds)) = (xs.get_mut(..len), ds.get_mut(..rows.len())) {
 			xs.copy_from_slice(p.hidden);
-			ds.copy_from_slice(&p.delta);
+			ds.copy_from_slice(rows);
 		}
 	}
 	let Some(lead) = answers.first() else { return Ok(Vec::new()) };
@@ -677,8 +719,8 @@ fn rerun<B: AutodiffBackend>(
 		}
 	}
 	let x = Tensor::<B, 3>::from_data(TensorData::new(x, [s, t, dim]), device);
-	let h = tail.hidden_batch(x, Some(&lora))?;
-	let delta = Tensor::<B, 3>::from_data(TensorData::new(delta, [s, t, dim]), device);
+	let h = tail.hidden_batch_from(x, Some(&lora), from)?;
+	let delta = Tensor::<B, 3>::from_data(TensorData::new(delta, [s, tq, dim]), device);
 	let mut grads = (h * delta).sum().backward();
 	let mut out: Vec<Grads> = (0..s).map(|_| vec![Default::default(); c.block_count]).collect();
 	for (n, pairs) in lora.blocks.iter().enumerate().skip(first) {
@@ -701,6 +743,16 @@ fn rerun<B: AutodiffBackend>(
 	Ok(out)
 }
 
+/// Which positions the tail's last block computes outputs for in a rerun.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RerunRows {
+	/// From the batch's earliest answer position on (what the gradient reads; the default).
+	FromAnswer,
+	/// Every position, prompt included: the same gradient at a higher cost, kept as the
+	/// benchmark's baseline.
+	All,
+}
+
 /// [`answer_gradient`] of many answers, each under its own adapter, computed together: the
 /// answers whose adapters share a rank and targets rerun the tail as one batch (at most
 /// [`MAX_BATCH_POSITIONS`] padded positions at a time) with one backward pass, which gives
@@ -709,6 +761,15 @@ fn rerun<B: AutodiffBackend>(
 pub fn answer_gradients<B: AutodiffBackend>(
 	tail: &TailModel<B>,
 	answers: &[(&Adapter, &Capture)],
+) -> Vec<Result<Grads, InfluenceError>> {
+	answer_gradients_with(tail, answers, RerunRows::FromAnswer)
+}
+
+/// [`answer_gradients`] with the rerun's rows chosen.
+pub fn answer_gradients_with<B: AutodiffBackend>(
+	tail: &TailModel<B>,
+	answers: &[(&Adapter, &Capture)],
+	rows: RerunRows,
 ) -> Vec<Result<Grads, InfluenceError>> {
 	let first = tail.first_block();
 	let mut out: Vec<Option<Result<Grads, InfluenceError>>> =
@@ -742,7 +803,7 @@ pub fn answer_gradients<B: AutodiffBackend>(
 			let (batch, after) = rest.split_at(take);
 			rest = after;
 			let prepared: Vec<&Prepared<'_>> = batch.iter().map(|(_, p)| p).collect();
-			match rerun(tail, &prepared) {
+			match rerun(tail, &prepared, rows) {
 				Ok(grads) => {
 					for ((i, _), g) in batch.iter().zip(grads) {
 						if let Some(slot) = out.get_mut(*i) {
@@ -786,6 +847,15 @@ pub fn answer_sketches<B: AutodiffBackend>(
 	tail: &TailModel<B>,
 	answers: &[(&Adapter, &Capture, &Sketcher)],
 ) -> Vec<Result<Vec<f32>, InfluenceError>> {
+	answer_sketches_with(tail, answers, RerunRows::FromAnswer)
+}
+
+/// [`answer_sketches`] with the rerun's rows chosen.
+pub fn answer_sketches_with<B: AutodiffBackend>(
+	tail: &TailModel<B>,
+	answers: &[(&Adapter, &Capture, &Sketcher)],
+	rows: RerunRows,
+) -> Vec<Result<Vec<f32>, InfluenceError>> {
 	let fits = |sketcher: &Sketcher| match sketcher.first_block() {
 		Some(b) if b >= tail.first_block() => Ok(()),
 		_ => Err(InfluenceError::Mismatch(format!(
@@ -805,7 +875,7 @@ pub fn answer_sketches<B: AutodiffBackend>(
 			Err(e) => out.push(Err(e)),
 		}
 	}
-	let mut grads = answer_gradients(tail, &wanted).into_iter();
+	let mut grads = answer_gradients_with(tail, &wanted, rows).into_iter();
 	for (slot, (_, _, sketcher)) in out.iter_mut().zip(answers) {
 		if slot.is_ok() {
 			*slot = match grads.next() {
@@ -1314,6 +1384,20 @@ mod tests {
 					}
 				}
 			}
+			// Rerunning every position (the benchmark's baseline) gives the same gradients.
+			let all = answer_gradients_with(&tail, &answers, RerunRows::All);
+			for (i, (got, every)) in batched.iter().zip(&all).enumerate().filter(|(i, _)| *i != 2) {
+				let (got, every) = (got.as_ref().unwrap(), every.as_ref().unwrap());
+				for (g, e) in got.iter().flatten().zip(every.iter().flatten()) {
+					match (g, e) {
+						(Some(g), Some(e)) => {
+							assert!(rel_err(&g.a, &e.a) < 1e-5 && rel_err(&g.b, &e.b) < 1e-5, "{i}")
+						}
+						(None, None) => {}
+						other => panic!("answer {i}: {other:?}"),
+					}
+				}
+			}
 			// Sketched together as one at a time.
 			let sketcher = Sketcher::last_blocks(DEFAULT_DIM, 3, config.block_count, 2);
 			let with: Vec<_> = answers.iter().map(|(a, c)| (*a, *c, &sketcher)).collect();
@@ -1535,6 +1619,36 @@ mod tests {
 			.score_batch(&answers)
 			.iter()
 			.all(Vec::is_empty));
+	}
+
+	#[test]
+	fn scores_split_over_threads_equal_row_by_row_dot_products() {
+		let mut rng = SplitMix64::new(8);
+		let dim = 20;
+		// Rows that do not divide evenly among the threads, and more threads than rows.
+		for (n, threads) in [(7usize, 3usize), (2, 5), (64, 2)] {
+			let index = InfluenceIndex {
+				dim,
+				seed: 1,
+				blocks: vec![0],
+				contributions: (0..n as u64).map(|i| i * 3 + 1).collect(),
+				sketches: (0..n * dim).map(|_| rng.uniform(-1.0, 1.0)).collect(),
+			};
+			let answers: Vec<Vec<f32>> =
+				(0..3).map(|_| (0..dim).map(|_| rng.uniform(-1.0, 1.0)).collect()).collect();
+			let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+			let scores = pool.install(|| index.score_batch(&answers));
+			for (answer, got) in answers.iter().zip(&scores) {
+				assert_eq!(got.len(), n);
+				let a = unit(answer);
+				for (i, (id, score)) in got.iter().enumerate() {
+					assert_eq!(*id, index.contributions[i]);
+					let row = index.row(i).unwrap();
+					let want: f64 = a.iter().zip(row).map(|(x, y)| x * f64::from(*y)).sum();
+					assert!((score - want).abs() < 1e-5, "n {n}, row {i}: {score} vs {want}");
+				}
+			}
+		}
 	}
 
 	#[test]

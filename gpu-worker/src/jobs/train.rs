@@ -179,6 +179,10 @@ pub fn micro(loss: f64) -> u64 {
 	}
 }
 
+/// A training run's result, its adapter weights, its adapter config (JSON) and its influence
+/// index, as bytes.
+type Trained = (TrainResult, Vec<u8>, Vec<u8>, Vec<u8>);
+
 /// Trains and saves: the blocking part of a job.
 fn run(
 	base: &BaseFiles,
@@ -187,7 +191,7 @@ fn run(
 	config: &TrainConfig,
 	backend: TrainBackend,
 	adapters: &Path,
-) -> Result<(TrainResult, Vec<u8>, Vec<u8>, Vec<u8>), JobError> {
+) -> Result<Trained, JobError> {
 	let data = Dataset::build(
 		documents,
 		&base.tokenizer,

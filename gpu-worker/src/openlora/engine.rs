@@ -571,10 +571,12 @@ impl Engine {
 					self.stats.prompt_tokens += 1;
 				}
 				if let Some(c) = seq.capture.as_deref_mut() {
+					let started = Instant::now();
 					let tap = taps.iter().find(|(l, _)| *l == c.spec.layer);
 					let hidden = tap.and_then(|(_, t)| t.get(r * dim..(r + 1) * dim));
 					c.capture.hidden.extend_from_slice(hidden.unwrap_or(&[]));
 					c.capture.tokens.push(row.token);
+					self.stats.capture_us += started.elapsed().as_micros() as u64;
 				}
 			}
 		}
@@ -594,8 +596,10 @@ impl Engine {
 				continue;
 			}
 			if let Some(c) = seq.capture.as_deref_mut() {
-				let step = answer_step(logits, c.spec.top_k, next, row.pos, self.model.head());
+				let started = Instant::now();
+				let step = answer_step(logits, c.spec.top_k, next, row.pos, self.model.head_rows());
 				c.capture.answer.push(step);
+				self.stats.capture_us += started.elapsed().as_micros() as u64;
 			}
 			let _ = seq.events.send(Event::Token { id: next });
 			seq.tokens.push(next);

@@ -45,7 +45,7 @@ use crate::train::lora::Target;
 use std::path::PathBuf;
 
 pub use adapters::{AdapterSource, DiskSource};
-pub use capture::{AnswerStep, Capture, CaptureSpec};
+pub use capture::{AnswerStep, Capture, CaptureSpec, HeadRows};
 pub use engine::Engine;
 pub use handle::EngineHandle;
 pub use naive::NaiveServer;
@@ -205,6 +205,9 @@ pub struct EngineStats {
 	pub evictions: u64,
 	/// Requests finished (done or failed).
 	pub finished: u64,
+	/// Microseconds the engine thread spent recording captures for attribution (the residual
+	/// rows kept and each answer step's top-k and `delta`).
+	pub capture_us: u64,
 }
 
 /// Why the engine refused or failed something.

@@ -10,6 +10,7 @@
 
 use super::{
 	adapters::Slab,
+	capture::HeadRows,
 	kernels::{self, PackedMatrix},
 	ServeError,
 };
@@ -90,6 +91,8 @@ pub struct BatchModel {
 	output_norm: Vec<f32>,
 	/// `vocab × dim` (a packed copy of the embeddings when tied).
 	output: PackedMatrix,
+	/// Whether the output projection is the embeddings (`embd` then holds its rows).
+	tied: bool,
 }
 
 impl BatchModel {
@@ -145,7 +148,8 @@ impl BatchModel {
 			embd.extend_from_slice(weights.token_embd.row(t).unwrap_or(&[]));
 		}
 		let output = pack(weights.output_projection());
-		Ok(Self { config, embd, layers, output_norm: weights.output_norm.clone(), output })
+		let tied = weights.output.is_none();
+		Ok(Self { config, embd, layers, output_norm: weights.output_norm.clone(), output, tied })
 	}
 
 	/// The hyperparameters.
@@ -193,6 +197,15 @@ impl BatchModel {
 	/// The output projection (`vocab × dim`; the embeddings when tied).
 	pub fn head(&self) -> &PackedMatrix {
 		&self.output
+	}
+
+	/// The output projection's rows for a capture: the row-major embeddings when tied, else
+	/// the packed copy.
+	pub fn head_rows(&self) -> HeadRows<'_> {
+		match self.tied {
+			true => HeadRows::RowMajor { values: &self.embd, dim: self.config.embedding_length },
+			false => HeadRows::Packed(&self.output),
+		}
 	}
 
 	/// [`BatchModel::forward_with`] that also copies the residual stream entering each layer

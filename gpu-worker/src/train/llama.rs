@@ -302,10 +302,28 @@ impl<B: Backend> TailModel<B> {
 		x: Tensor<B, 3>,
 		lora: Option<&BatchLoraTensors<B>>,
 	) -> Result<Tensor<B, 3>, TrainError> {
+		self.hidden_batch_from(x, lora, 0)
+	}
+
+	/// [`TailModel::hidden_batch`] at positions `from..T` only, `[S, T − from, D]`: the last
+	/// block computes its queries, output projection and MLP for those positions alone (its
+	/// keys and values still come from every position), which is all a loss on those
+	/// positions reads. Earlier tail blocks run over every position.
+	pub fn hidden_batch_from(
+		&self,
+		x: Tensor<B, 3>,
+		lora: Option<&BatchLoraTensors<B>>,
+		from: usize,
+	) -> Result<Tensor<B, 3>, TrainError> {
 		let c = &self.config;
 		let [s, t, d] = x.dims();
 		if s == 0 || t == 0 {
 			return Err(TrainError::EmptySequence);
+		}
+		if from >= t {
+			return Err(TrainError::InvalidConfig(format!(
+				"outputs from position {from} of sequences of {t}"
+			)));
 		}
 		if t > c.context_length {
 			return Err(TrainError::SequenceTooLong { len: t, context: c.context_length });
@@ -325,12 +343,21 @@ impl<B: Backend> TailModel<B> {
 				c.head_dim()
 			)));
 		}
-		let attn = BatchAttention::new(c, s, t, &self.device);
+		let last = self.blocks.len().saturating_sub(1);
+		let full = match last {
+			0 => None,
+			_ => Some(BatchAttention::new(c, s, t, 0, &self.device)),
+		};
+		let narrow = BatchAttention::new(c, s, t, from, &self.device);
 		let mut x = x.reshape([s * t, d]);
 		for (i, block) in self.blocks.iter().enumerate() {
-			x = block_forward_batch(block, self.first_block + i, x, lora, &attn, c);
+			let attn = match (i == last, &full) {
+				(false, Some(full)) => full,
+				_ => &narrow,
+			};
+			x = block_forward_batch(block, self.first_block + i, x, lora, attn, c);
 		}
-		Ok(rms_norm(x, &self.output_norm, c.rms_norm_eps).reshape([s, t, d]))
+		Ok(rms_norm(x, &self.output_norm, c.rms_norm_eps).reshape([s, t - from, d]))
 	}
 }
 
@@ -488,25 +515,33 @@ impl<B: Backend> Attention<B> {
 /// `cos` holding `(cos, cos)` and `sin` `(-sin, sin)` per pair (`1` and `0` past the rotated
 /// dimensions).
 struct BatchAttention<B: Backend> {
+	/// The causal mask of the query rows `from..t` over the keys `0..t`, `[S, heads, T − from, T]`.
 	mask: Tensor<B, 4>,
+	/// RoPE tables of the key rows, `[S × T, 1, pairs, 2]`.
 	cos: Tensor<B, 4>,
 	sin: Tensor<B, 4>,
+	/// The same for the query rows, `[S × (T − from), 1, pairs, 2]`.
+	q_cos: Tensor<B, 4>,
+	q_sin: Tensor<B, 4>,
 	s: usize,
 	t: usize,
+	/// The first query row: the block's outputs are computed for positions `from..t` only.
+	from: usize,
 }
 
 impl<B: Backend> BatchAttention<B> {
-	fn new(c: &LlamaConfig, s: usize, t: usize, device: &B::Device) -> Self {
-		let mut mask = vec![0f32; t * t];
+	fn new(c: &LlamaConfig, s: usize, t: usize, from: usize, device: &B::Device) -> Self {
+		let tq = t - from;
+		let mut mask = vec![0f32; tq * t];
 		for (i, row) in mask.chunks_exact_mut(t).enumerate() {
-			for v in row.iter_mut().skip(i + 1) {
+			for v in row.iter_mut().skip(from + i + 1) {
 				*v = MASKED;
 			}
 		}
 		let heads = c.head_count;
-		let mask = Tensor::<B, 2>::from_data(TensorData::new(mask, [t, t]), device)
-			.reshape([1, 1, t, t])
-			.expand([s, heads, t, t]);
+		let mask = Tensor::<B, 2>::from_data(TensorData::new(mask, [tq, t]), device)
+			.reshape([1, 1, tq, t])
+			.expand([s, heads, tq, t]);
 		let (pairs, half) = (c.head_dim() / 2, c.rope_dimension_count / 2);
 		let (mut cos, mut sin) = (vec![1f32; t * pairs * 2], vec![0f32; t * pairs * 2]);
 		for pos in 0..t {
@@ -519,26 +554,51 @@ impl<B: Backend> BatchAttention<B> {
 				}
 			}
 		}
-		let rows = |table: Vec<f32>| -> Tensor<B, 4> {
-			Tensor::<B, 4>::from_data(TensorData::new(table, [1, t, pairs, 2]), device)
-				.expand([s, t, pairs, 2])
-				.reshape([s * t, 1, pairs, 2])
+		let rows = |table: &[f32], first: usize| -> Tensor<B, 4> {
+			let n = t - first;
+			let part = table.get(first * pairs * 2..).unwrap_or(&[]).to_vec();
+			Tensor::<B, 4>::from_data(TensorData::new(part, [1, n, pairs, 2]), device)
+				.expand([s, n, pairs, 2])
+				.reshape([s * n, 1, pairs, 2])
 		};
-		Self { mask, cos: rows(cos), sin: rows(sin), s, t }
+		Self {
+			mask,
+			cos: rows(&cos, 0),
+			sin: rows(&sin, 0),
+			q_cos: rows(&cos, from),
+			q_sin: rows(&sin, from),
+			s,
+			t,
+			from,
+		}
 	}
 
-	/// RoPE on `[S × T, heads × head_dim]` (an even `head_dim`).
-	fn rope(&self, x: Tensor<B, 2>, heads: usize) -> Tensor<B, 2> {
+	/// RoPE on `[rows, heads × head_dim]` (an even `head_dim`) with tables of `rows` rows.
+	fn rope(x: Tensor<B, 2>, heads: usize, cos: &Tensor<B, 4>, sin: &Tensor<B, 4>) -> Tensor<B, 2> {
 		let [rows, width] = x.dims();
 		let pairs = width / heads / 2;
 		let x = x.reshape([rows, heads, pairs, 2]);
 		let swapped = x.clone().flip([3]);
-		(x * self.cos.clone() + swapped * self.sin.clone()).reshape([rows, width])
+		(x * cos.clone() + swapped * sin.clone()).reshape([rows, width])
+	}
+}
+
+/// Rows `from..t` of each of the `s` sequences of `x` (`[S × T, D]`, sequence-major).
+fn tail_rows<B: Backend>(x: Tensor<B, 2>, s: usize, t: usize, from: usize) -> Tensor<B, 2> {
+	match from {
+		0 => x,
+		_ => {
+			let [_, d] = x.dims();
+			x.reshape([s, t, d]).narrow(1, from, t - from).reshape([s * (t - from), d])
+		}
 	}
 }
 
 /// Block `n` over the residual streams of `S` sequences of `T` positions, `x` `[S × T, D]`
-/// (sequence-major), each sequence under its own sample of `lora.blocks[n]`'s pairs.
+/// (sequence-major), each sequence under its own sample of `lora.blocks[n]`'s pairs. Returns
+/// the stream after the block at positions `attn.from..T` of each sequence,
+/// `[S × (T − from), D]`: keys and values come from every position, queries, the output
+/// projection and the MLP only from those (what a caller that reads no earlier output needs).
 fn block_forward_batch<B: Backend>(
 	block: &Block<B>,
 	n: usize,
@@ -547,11 +607,13 @@ fn block_forward_batch<B: Backend>(
 	attn: &BatchAttention<B>,
 	c: &LlamaConfig,
 ) -> Tensor<B, 2> {
-	let (s, t) = (attn.s, attn.t);
+	let (s, t, from) = (attn.s, attn.t, attn.from);
+	let tq = t - from;
 	let (heads, kv_heads, head_dim) = (c.head_count, c.head_count_kv, c.head_dim());
 	let group = heads / kv_heads;
 	let scale = 1.0 / (head_dim as f32).sqrt();
 	let pairs = lora.and_then(|l| l.blocks.get(n));
+	// `input` holds `rows / s` rows of each sequence.
 	let project = |input: &Tensor<B, 2>, target: Target| -> Tensor<B, 2> {
 		let i = target.index();
 		let base = input.clone().matmul(block.proj[i].clone());
@@ -561,7 +623,8 @@ fn block_forward_batch<B: Backend>(
 				let [_, out] = base.dims();
 				// The scale on `b` (`rank × out` per sequence) is cheaper than on the output.
 				let b = pair.b.clone().mul(lora.scale.clone());
-				let delta = input.clone().reshape([s, t, cols]).matmul(pair.a.clone()).matmul(b);
+				let delta =
+					input.clone().reshape([s, rows / s, cols]).matmul(pair.a.clone()).matmul(b);
 				base + delta.reshape([rows, out])
 			}
 			_ => base,
@@ -569,14 +632,13 @@ fn block_forward_batch<B: Backend>(
 	};
 
 	let h = rms_norm(x.clone(), &block.attn_norm, c.rms_norm_eps);
-	let q = project(&h, Target::Q);
+	let q = project(&tail_rows(h.clone(), s, t, from), Target::Q);
 	let k = project(&h, Target::K);
 	let v = project(&h, Target::V);
-	let rows = s * t;
-	let q = attn.rope(q, heads);
-	let k = attn.rope(k, kv_heads);
-	// [S, heads, T, head_dim]; each key/value head serves `group` query heads in a row.
-	let q = q.reshape([s, t, heads, head_dim]).swap_dims(1, 2);
+	let q = BatchAttention::rope(q, heads, &attn.q_cos, &attn.q_sin);
+	let k = BatchAttention::rope(k, kv_heads, &attn.cos, &attn.sin);
+	// [S, heads, rows, head_dim]; each key/value head serves `group` query heads in a row.
+	let q = q.reshape([s, tq, heads, head_dim]).swap_dims(1, 2);
 	let expand = |m: Tensor<B, 2>| -> Tensor<B, 4> {
 		m.reshape([s, t, kv_heads, head_dim])
 			.swap_dims(1, 2)
@@ -587,9 +649,11 @@ fn block_forward_batch<B: Backend>(
 	let k = expand(k);
 	let v = expand(v);
 	let scores = q.matmul(k.swap_dims(2, 3)).mul_scalar(scale) + attn.mask.clone();
-	let mixed =
-		activation::softmax(scores, 3).matmul(v).swap_dims(1, 2).reshape([rows, heads * head_dim]);
-	let x = x + project(&mixed, Target::O);
+	let mixed = activation::softmax(scores, 3)
+		.matmul(v)
+		.swap_dims(1, 2)
+		.reshape([s * tq, heads * head_dim]);
+	let x = tail_rows(x, s, t, from) + project(&mixed, Target::O);
 
 	let h = rms_norm(x.clone(), &block.ffn_norm, c.rms_norm_eps);
 	let act = activation::silu(project(&h, Target::Gate)) * project(&h, Target::Up);
