@@ -25,8 +25,8 @@
 //! vocabulary). [`answer_gradient`] reruns only the included blocks and the output norm in burn
 //! ([`TailModel`]), with the adapter's LoRA tensors of those blocks requiring gradients, and
 //! backpropagates `Σ_t ⟨h_t, δ_t⟩ / n` (the last block computes queries, output projection and
-//! MLP only from the first answer position on: the prompt's outputs carry no `δ`): its gradient is exactly that of the mean negative
-//! log-likelihood of the answer tokens (the LM head is linear in `h`, so the surrogate is
+//! MLP only from the first answer position on: the prompt's outputs carry no `δ`): its
+//! gradient is exactly that of the mean negative log-likelihood of the answer tokens (the LM head is linear in `h`, so the surrogate is
 //! exact wherever `δ` is). [`answer_gradients`] does a batch of answers in one rerun, each
 //! under its own adapter, with exact per-answer gradients. The answer's sketch is scored
 //! against every row with [`InfluenceIndex::score_batch`] (one GEMM for a batch of answers).
@@ -401,18 +401,15 @@ impl InfluenceIndex {
 				c
 			})
 			.collect();
-		let mut c = vec![0f32; m * n];
-		for (part, block) in blocks.iter().enumerate() {
-			let rows = block.len() / m.max(1);
-			for (i, src) in block.chunks_exact(rows.max(1)).enumerate() {
-				if let Some(dst) = c.get_mut(i * n + part * per..i * n + part * per + rows) {
-					dst.copy_from_slice(src);
-				}
-			}
-		}
+		// Answer `i`'s scores are row `i` of each part's block, in part order (0 everywhere
+		// when nothing was computed).
 		(0..m)
 			.map(|i| {
-				let row = c.get(i * n..(i + 1) * n).unwrap_or(&[]);
+				let row = blocks.iter().flat_map(|block| {
+					let rows = block.len() / m;
+					block.get(i * rows..(i + 1) * rows).unwrap_or(&[])
+				});
+				let row = row.chain(std::iter::repeat(&0.0));
 				self.contributions.iter().zip(row).map(|(id, s)| (*id, f64::from(*s))).collect()
 			})
 			.collect()

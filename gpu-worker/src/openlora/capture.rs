@@ -13,6 +13,8 @@
 //!
 //! Nothing is allocated for requests that are not flagged.
 
+#[cfg(target_arch = "x86_64")]
+use super::kernels::avx2_fma;
 use super::kernels::PackedMatrix;
 
 /// What to record of a flagged request.
@@ -111,8 +113,9 @@ impl HeadRows<'_> {
 }
 
 /// `e^x` for `x <= 0` in plain `f32` arithmetic that the compiler vectorizes (relative error
-/// under 1e-6; `x` below -87 gives `e^-87`, about 1.6e-38). The engine takes one per vocabulary entry per captured
-/// token, which `f32::exp` (a libm call each) makes a visible part of a decode step.
+/// under 1e-6; `x` below -87 gives `e^-87`, about 1.6e-38). The engine takes one per
+/// vocabulary entry per captured token, which `f32::exp` (a libm call each) makes a visible
+/// part of a decode step.
 #[inline(always)]
 fn exp_nonpositive(x: f32) -> f32 {
 	// e^x = 2^n · e^r, n = round(x / ln 2), r = x − n ln 2 in [−ln2/2, ln2/2]. Adding
@@ -137,7 +140,7 @@ fn exp_nonpositive(x: f32) -> f32 {
 /// where the CPU has it (the same arithmetic in the same order either way).
 fn exp_sum(logits: &[f32], max: f32) -> f64 {
 	#[cfg(target_arch = "x86_64")]
-	if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+	if avx2_fma() {
 		// SAFETY: the CPU has AVX2 and FMA, checked just above.
 		return unsafe { exp_sum_avx2(logits, max) };
 	}
@@ -198,8 +201,8 @@ fn lanes_max(values: &[f32]) -> f32 {
 /// which beats the worst kept one is passed over after its vectorized maximum alone.
 fn top_indices(logits: &[f32], k: usize) -> Vec<u32> {
 	#[cfg(target_arch = "x86_64")]
-	if std::arch::is_x86_feature_detected!("avx2") {
-		// SAFETY: the CPU has AVX2, checked just above.
+	if avx2_fma() {
+		// SAFETY: the CPU has AVX2 (and FMA), checked just above.
 		return unsafe { top_indices_avx2(logits, k) };
 	}
 	top_indices_scan(logits, k)

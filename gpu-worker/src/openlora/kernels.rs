@@ -201,6 +201,12 @@ fn fma_available() -> Isa {
 	}
 }
 
+/// Whether this CPU has AVX2 and FMA (what the `avx2,fma` builds of the kernels here and of the
+/// capture's vocabulary scans need), from the same cached detection as the packed kernel.
+pub(crate) fn avx2_fma() -> bool {
+	fma_available() != Isa::Portable
+}
+
 /// One panel against every row of `x`, dispatched to the AVX2/FMA build where available.
 ///
 /// # Safety

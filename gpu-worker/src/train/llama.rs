@@ -561,16 +561,13 @@ impl<B: Backend> BatchAttention<B> {
 				.expand([s, n, pairs, 2])
 				.reshape([s * n, 1, pairs, 2])
 		};
-		Self {
-			mask,
-			cos: rows(&cos, 0),
-			sin: rows(&sin, 0),
-			q_cos: rows(&cos, from),
-			q_sin: rows(&sin, from),
-			s,
-			t,
-			from,
-		}
+		let (k_cos, k_sin) = (rows(&cos, 0), rows(&sin, 0));
+		// With every position a query, the query tables are the key tables.
+		let (q_cos, q_sin) = match from {
+			0 => (k_cos.clone(), k_sin.clone()),
+			_ => (rows(&cos, from), rows(&sin, from)),
+		};
+		Self { mask, cos: k_cos, sin: k_sin, q_cos, q_sin, s, t, from }
 	}
 
 	/// RoPE on `[rows, heads × head_dim]` (an even `head_dim`) with tables of `rows` rows.
