@@ -13,9 +13,9 @@
 //!
 //! Nothing is allocated for requests that are not flagged.
 
-#[cfg(target_arch = "x86_64")]
-use super::kernels::avx2_fma;
 use super::kernels::PackedMatrix;
+#[cfg(target_arch = "x86_64")]
+use super::{kernels::avx2_fma, ops::exp_nonpositive};
 
 /// What to record of a flagged request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,30 +110,6 @@ impl HeadRows<'_> {
 			}
 		}
 	}
-}
-
-/// `e^x` for `x <= 0` in plain `f32` arithmetic that the compiler vectorizes (relative error
-/// under 1e-6; `x` below -87 gives `e^-87`, about 1.6e-38). The engine takes one per
-/// vocabulary entry per captured token, which `f32::exp` (a libm call each) makes a visible
-/// part of a decode step.
-#[inline(always)]
-fn exp_nonpositive(x: f32) -> f32 {
-	// e^x = 2^n · e^r, n = round(x / ln 2), r = x − n ln 2 in [−ln2/2, ln2/2]. Adding
-	// 1.5 · 2^23 rounds to an integer in the low mantissa bits (no `round` call, which would
-	// keep the loop scalar).
-	const SHIFT: f32 = 12_582_912.0;
-	let x = x.max(-87.0);
-	let shifted = x * std::f32::consts::LOG2_E + SHIFT;
-	let n = shifted - SHIFT;
-	let r = x - n * 0.693_145_75 - n * 1.428_606_8e-6;
-	// Taylor to r^6: under 2e-7 relative on that interval.
-	let p = 1.0
-		+ r * (1.0
-			+ r * (0.5
-				+ r * (1.0 / 6.0 + r * (1.0 / 24.0 + r * (1.0 / 120.0 + r * (1.0 / 720.0))))));
-	// 2^n built in the exponent bits: n in [−126, 0] sits in the low bits of `shifted`.
-	let n_bits = shifted.to_bits().wrapping_sub(SHIFT.to_bits()) as i32;
-	p * f32::from_bits(((n_bits + 127) as u32) << 23)
 }
 
 /// `Σ e^(l − max)` over `logits` (NaN counts as 0), in f32 lanes summed in f64. With AVX2
@@ -338,23 +314,6 @@ mod tests {
 			s = s.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
 			((s >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
 		}
-	}
-
-	#[test]
-	fn exp_matches_the_library_exp() {
-		let mut worst = 0f32;
-		for i in 0..=200_000 {
-			let x = -(i as f32) * 0.0005; // 0 down to -100
-			let (got, want) = (exp_nonpositive(x), x.exp());
-			if x >= -87.0 {
-				worst = worst.max((got - want).abs() / want);
-			} else {
-				assert!(got < 1e-37, "e^{x} = {got}");
-			}
-		}
-		assert!(worst < 1e-6, "worst relative error {worst}");
-		assert_eq!(exp_nonpositive(0.0), 1.0);
-		assert!(exp_nonpositive(f32::NEG_INFINITY) < 1e-37);
 	}
 
 	#[test]

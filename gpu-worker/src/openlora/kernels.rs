@@ -17,7 +17,6 @@
 //!   adapter has many.
 
 use rayon::prelude::*;
-use std::collections::BTreeMap;
 
 /// A raw pointer the GEMM threads write disjoint column blocks through.
 #[derive(Clone, Copy)]
@@ -143,6 +142,22 @@ impl PackedMatrix {
 	/// # Panics
 	/// When a buffer is shorter than its shape.
 	pub fn apply(&self, x: &[f32], m: usize, y: &mut [f32], ldy: usize, off: usize) {
+		self.apply_on(fma_available(), x, m, y, ldy, off);
+	}
+
+	/// [`PackedMatrix::apply`] with the 4-row register tile of the portable kernel (compiled
+	/// for AVX2/FMA where the CPU has them) and no prefetch: the kernel before the AVX2 one,
+	/// kept as the benchmark's same-run baseline.
+	#[doc(hidden)]
+	pub fn apply_plain(&self, x: &[f32], m: usize, y: &mut [f32], ldy: usize, off: usize) {
+		let isa = match fma_available() {
+			Isa::Portable => Isa::Portable,
+			_ => Isa::Avx2Plain,
+		};
+		self.apply_on(isa, x, m, y, ldy, off);
+	}
+
+	fn apply_on(&self, isa: Isa, x: &[f32], m: usize, y: &mut [f32], ldy: usize, off: usize) {
 		let (n, k) = (self.out, self.input);
 		if m == 0 || n == 0 {
 			return;
@@ -152,15 +167,22 @@ impl PackedMatrix {
 		let panels = n.div_ceil(NR);
 		let threads = rayon::current_num_threads().max(1);
 		let per_task = panels.div_ceil(threads * 4).max(1);
-		let isa = fma_available();
 		let task = |t: usize| {
 			let first = t * per_task;
-			for p in first..(first + per_task).min(panels) {
+			let last = (first + per_task).min(panels);
+			for p in first..last {
 				let panel = self.panels.get(p * k * NR..(p + 1) * k * NR).unwrap_or(&[]);
+				// The panel this task takes next, fetched into cache while this one computes.
+				let next = match p + 1 < last {
+					true => self.panels.get((p + 1) * k * NR..(p + 2) * k * NR).unwrap_or(&[]),
+					false => &[],
+				};
 				let cols = NR.min(n - p * NR);
 				// SAFETY: panel p writes columns off + p·NR .. + cols of the m rows, which no
 				// other panel writes; the shapes were checked above.
-				unsafe { run_panel(isa, x, m, k, panel, out.get().add(off + p * NR), ldy, cols) };
+				unsafe {
+					run_panel(isa, x, m, k, panel, next, out.get().add(off + p * NR), ldy, cols)
+				};
 			}
 		};
 		let tasks = panels.div_ceil(per_task);
@@ -177,6 +199,8 @@ impl PackedMatrix {
 enum Isa {
 	Avx512,
 	Avx2,
+	/// AVX2/FMA with the portable kernel's tile ([`PackedMatrix::apply_plain`]).
+	Avx2Plain,
 	Portable,
 }
 
@@ -207,7 +231,8 @@ pub(crate) fn avx2_fma() -> bool {
 	fma_available() != Isa::Portable
 }
 
-/// One panel against every row of `x`, dispatched to the AVX2/FMA build where available.
+/// One panel against every row of `x`, dispatched to the AVX2/FMA build where available;
+/// `next` (empty, or the panel computed after this one) is prefetched on the AVX2 path.
 ///
 /// # Safety
 /// `y` must point at `m` rows of stride `ldy` with `cols` writable values each; `panel` must be
@@ -219,6 +244,7 @@ unsafe fn run_panel(
 	m: usize,
 	k: usize,
 	panel: &[f32],
+	next: &[f32],
 	y: *mut f32,
 	ldy: usize,
 	cols: usize,
@@ -227,11 +253,13 @@ unsafe fn run_panel(
 	match isa {
 		// SAFETY: the CPU has these extensions (checked at run time).
 		Isa::Avx512 => return unsafe { panel_avx512(x, m, k, panel, y, ldy, cols) },
+		// SAFETY: as above; the shapes are forwarded from the caller.
+		Isa::Avx2 => return unsafe { avx2::panel(x, m, k, panel, next, y, ldy, cols) },
 		// SAFETY: as above.
-		Isa::Avx2 => return unsafe { panel_avx2(x, m, k, panel, y, ldy, cols) },
+		Isa::Avx2Plain => return unsafe { panel_avx2_plain(x, m, k, panel, y, ldy, cols) },
 		Isa::Portable => {}
 	}
-	let _ = isa;
+	let _ = (isa, next);
 	// SAFETY: forwarded from the caller.
 	unsafe { panel_kernel::<false, 4>(x, m, k, panel, y, ldy, cols) }
 }
@@ -255,7 +283,7 @@ unsafe fn panel_avx512(
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 #[allow(clippy::too_many_arguments)]
-unsafe fn panel_avx2(
+unsafe fn panel_avx2_plain(
 	x: &[f32],
 	m: usize,
 	k: usize,
@@ -266,6 +294,189 @@ unsafe fn panel_avx2(
 ) {
 	// SAFETY: forwarded from the caller.
 	unsafe { panel_kernel::<true, 4>(x, m, k, panel, y, ldy, cols) }
+}
+
+/// The AVX2/FMA panel kernel: register tiles of up to [`avx2::MR`] rows × [`NR`] columns (twelve
+/// 256-bit accumulators), the next panel prefetched a line per few multiply-adds so that the
+/// weights stream from memory while the tiles compute.
+#[cfg(target_arch = "x86_64")]
+mod avx2 {
+	use super::NR;
+	use std::arch::x86_64::{
+		__m256, _mm256_add_ps, _mm256_broadcast_ss, _mm256_fmadd_ps, _mm256_loadu_ps,
+		_mm256_setzero_ps, _mm256_storeu_ps, _mm_prefetch, _MM_HINT_T0,
+	};
+
+	/// Rows per register tile.
+	pub const MR: usize = 6;
+
+	/// Rows of the tile that starts with `left` rows still to compute: at most [`MR`], and
+	/// 7 or 8 rows as two tiles of 4 and 3-4 (a tile of 1-2 rows keeps too few multiply-adds
+	/// in flight).
+	fn tile_rows(left: usize) -> usize {
+		match left {
+			7 | 8 => 4,
+			l => l.min(MR),
+		}
+	}
+
+	/// `y = x · panelᵀ` for the `m` rows of `x` against one `k × NR` panel, the `next` panel
+	/// (`k × NR` or empty) prefetched, spread over the tiles.
+	///
+	/// # Safety
+	/// The CPU has AVX2 and FMA; `y` points at `m` rows of stride `ldy` with `cols <= NR`
+	/// writable values each; `panel` is `k × NR` and `x` at least `m × k`.
+	#[target_feature(enable = "avx2,fma")]
+	#[allow(clippy::too_many_arguments)]
+	pub unsafe fn panel(
+		x: &[f32],
+		m: usize,
+		k: usize,
+		panel: &[f32],
+		next: &[f32],
+		y: *mut f32,
+		ldy: usize,
+		cols: usize,
+	) {
+		if panel.len() < k * NR || x.len() < m * k || k == 0 {
+			return;
+		}
+		let mut tiles = 0;
+		let mut i = 0;
+		while i < m {
+			i += tile_rows(m - i);
+			tiles += 1;
+		}
+		// The next panel's k lines of 64 bytes, split evenly over this panel's tiles.
+		let lines = if next.len() >= k * NR { k } else { 0 };
+		let (x, w, pf) = (x.as_ptr(), panel.as_ptr(), next.as_ptr());
+		let (mut i, mut t) = (0, 0);
+		while i < m {
+			let rows = tile_rows(m - i);
+			let (from, to) = (lines * t / tiles, lines * (t + 1) / tiles);
+			// SAFETY: rows i .. i + rows of x and y exist; lines from .. to of the next panel
+			// are inside it (to <= k).
+			unsafe {
+				let (x, y, pf) = (x.add(i * k), y.add(i * ldy), pf.add(from * NR));
+				let count = to - from;
+				match rows {
+					1 => row(x, k, w, y, cols, pf, count),
+					2 => tile::<2>(x, k, w, y, ldy, cols, pf, count),
+					3 => tile::<3>(x, k, w, y, ldy, cols, pf, count),
+					4 => tile::<4>(x, k, w, y, ldy, cols, pf, count),
+					5 => tile::<5>(x, k, w, y, ldy, cols, pf, count),
+					_ => tile::<6>(x, k, w, y, ldy, cols, pf, count),
+				}
+			}
+			i += rows;
+			t += 1;
+		}
+	}
+
+	/// Stores a tile row's two accumulators into `cols` values at `y`.
+	#[inline(always)]
+	unsafe fn store(y: *mut f32, cols: usize, acc: [__m256; 2]) {
+		// SAFETY: the caller's y has cols writable values.
+		unsafe {
+			if cols == NR {
+				_mm256_storeu_ps(y, acc[0]);
+				_mm256_storeu_ps(y.add(8), acc[1]);
+			} else {
+				let mut values = [0f32; NR];
+				_mm256_storeu_ps(values.as_mut_ptr(), acc[0]);
+				_mm256_storeu_ps(values.as_mut_ptr().add(8), acc[1]);
+				std::ptr::copy_nonoverlapping(values.as_ptr(), y, cols);
+			}
+		}
+	}
+
+	/// `R` rows (2 to [`MR`]) of `x` (row stride `k`) times the panel; `count` lines from `pf`
+	/// prefetched, one every `k / count` steps.
+	#[target_feature(enable = "avx2,fma")]
+	#[inline]
+	#[allow(clippy::too_many_arguments)]
+	unsafe fn tile<const R: usize>(
+		x: *const f32,
+		k: usize,
+		w: *const f32,
+		y: *mut f32,
+		ldy: usize,
+		cols: usize,
+		pf: *const f32,
+		count: usize,
+	) {
+		let mut acc = [[_mm256_setzero_ps(); 2]; R];
+		let every = if count == 0 { usize::MAX } else { k.div_ceil(count) };
+		let (mut due, mut fetched) = (0, 0);
+		for p in 0..k {
+			// SAFETY: p < k, so the panel's row p and x's columns p exist (the caller's
+			// shapes); the prefetched line is one of the count given.
+			unsafe {
+				if p == due && fetched < count {
+					_mm_prefetch::<_MM_HINT_T0>(pf.add(fetched * NR).cast());
+					fetched += 1;
+					due += every;
+				}
+				let b0 = _mm256_loadu_ps(w.add(p * NR));
+				let b1 = _mm256_loadu_ps(w.add(p * NR + 8));
+				for (r, lane) in acc.iter_mut().enumerate() {
+					let a = _mm256_broadcast_ss(&*x.add(r * k + p));
+					lane[0] = _mm256_fmadd_ps(a, b0, lane[0]);
+					lane[1] = _mm256_fmadd_ps(a, b1, lane[1]);
+				}
+			}
+		}
+		for (r, lane) in acc.into_iter().enumerate() {
+			// SAFETY: row r < R of y has cols writable values.
+			unsafe { store(y.add(r * ldy), cols, lane) };
+		}
+	}
+
+	/// One row of `x` times the panel: four pairs of accumulators over interleaved steps, so
+	/// that consecutive multiply-adds do not wait on each other; `count` lines of `pf`
+	/// prefetched as in [`tile`].
+	#[target_feature(enable = "avx2,fma")]
+	#[inline]
+	unsafe fn row(
+		x: *const f32,
+		k: usize,
+		w: *const f32,
+		y: *mut f32,
+		cols: usize,
+		pf: *const f32,
+		count: usize,
+	) {
+		let mut acc = [[_mm256_setzero_ps(); 2]; 4];
+		let every = if count == 0 { usize::MAX } else { k.div_ceil(count) };
+		let (mut due, mut fetched) = (0, 0);
+		let mut step = |p: usize, lane: &mut [__m256; 2]| {
+			// SAFETY: p < k, as in tile.
+			unsafe {
+				if p == due && fetched < count {
+					_mm_prefetch::<_MM_HINT_T0>(pf.add(fetched * NR).cast());
+					fetched += 1;
+					due += every;
+				}
+				let a = _mm256_broadcast_ss(&*x.add(p));
+				lane[0] = _mm256_fmadd_ps(a, _mm256_loadu_ps(w.add(p * NR)), lane[0]);
+				lane[1] = _mm256_fmadd_ps(a, _mm256_loadu_ps(w.add(p * NR + 8)), lane[1]);
+			}
+		};
+		let whole = k - k % 4;
+		for p in (0..whole).step_by(4) {
+			for (j, lane) in acc.iter_mut().enumerate() {
+				step(p + j, lane);
+			}
+		}
+		for p in whole..k {
+			step(p, &mut acc[0]);
+		}
+		let [a, b, c, d] = acc;
+		let sum =
+			[0, 1].map(|i| _mm256_add_ps(_mm256_add_ps(a[i], b[i]), _mm256_add_ps(c[i], d[i])));
+		// SAFETY: y has cols writable values.
+		unsafe { store(y, cols, sum) };
+	}
 }
 
 /// The register tile: `T` rows of `x` (at most [`MR`]) times one `k × NR` panel,
@@ -400,9 +611,13 @@ impl LoraView<'_> {
 	}
 }
 
+/// Multiply-adds of a LoRA update below which it runs on one thread (splitting it over
+/// rayon's threads costs more than it saves; a decode step's updates are far below).
+const PARALLEL_WORK: usize = 1 << 18;
+
 /// BGMV: for every row `i` with `slots[i] = Some(s)` (and `s` adapting this projection),
 /// `y[i][off..off + output] += scale_s · (x_i · A_s) · B_s`. `x` is `rows × input`, `y` has
-/// rows of stride `ldy`. Rows run in parallel.
+/// rows of stride `ldy`. Rows run in parallel when there is enough work.
 pub fn bgmv(
 	view: &LoraView,
 	x: &[f32],
@@ -414,26 +629,38 @@ pub fn bgmv(
 	if view.input == 0 || ldy == 0 {
 		return;
 	}
-	y.par_chunks_mut(ldy).zip(x.par_chunks(view.input)).zip(slots.par_iter()).for_each(
-		|((y_row, x_row), slot)| {
-			let Some(slot) = *slot else { return };
-			let rank = view.rank(slot);
-			if rank == 0 {
-				return;
-			}
-			let scale = view.scale(slot);
-			let Some(y_row) = y_row.get_mut(off..off + view.output) else { return };
-			let (a, b) = (view.a_of(slot), view.b_of(slot));
-			for (a_r, b_r) in a.chunks_exact(view.input).zip(b.chunks_exact(view.output)) {
-				axpy(y_row, scale * dot(x_row, a_r), b_r);
-			}
-		},
-	);
+	let row = |(y_row, x_row): (&mut [f32], &[f32]), slot: &Option<usize>| {
+		let Some(slot) = *slot else { return };
+		let rank = view.rank(slot);
+		if rank == 0 {
+			return;
+		}
+		let scale = view.scale(slot);
+		let Some(y_row) = y_row.get_mut(off..off + view.output) else { return };
+		let (a, b) = (view.a_of(slot), view.b_of(slot));
+		for (a_r, b_r) in a.chunks_exact(view.input).zip(b.chunks_exact(view.output)) {
+			axpy(y_row, scale * dot(x_row, a_r), b_r);
+		}
+	};
+	let work: usize =
+		slots.iter().flatten().map(|s| view.rank(*s)).sum::<usize>() * (view.input + view.output);
+	if work < PARALLEL_WORK {
+		for (pair, slot) in y.chunks_mut(ldy).zip(x.chunks(view.input)).zip(slots) {
+			row(pair, slot);
+		}
+	} else {
+		y.par_chunks_mut(ldy)
+			.zip(x.par_chunks(view.input))
+			.zip(slots.par_iter())
+			.for_each(|(pair, slot)| row(pair, slot));
+	}
 }
 
-/// SGMV: the rows with `slots[i] = Some(s)`, grouped by `s`; per group `T = X_g · A_s`
-/// (`rows_g × rank`, `f32`) and `y_g += scale_s · T · B_s`, each a small GEMM. Groups run in
-/// parallel. Same shapes as [`bgmv`], same result up to rounding.
+/// SGMV: the rows with `slots[i] = Some(s)` in segments, each a run of consecutive rows with
+/// one adapter (a prefill chunk); per segment `T = X_g · A_s` (`rows_g × rank`, `f32`) and
+/// `y_g += scale_s · T · B_s`, two small GEMMs that read `x` and write `y` in place. Segments
+/// run in parallel when there is enough work. Same shapes as [`bgmv`], same result up to
+/// rounding.
 pub fn sgmv(
 	view: &LoraView,
 	x: &[f32],
@@ -442,73 +669,74 @@ pub fn sgmv(
 	ldy: usize,
 	off: usize,
 ) {
-	let mut groups: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+	let (input, output) = (view.input, view.output);
+	if input == 0 || output == 0 || ldy < off + output {
+		return;
+	}
+	// (slot, first row, rows) of each segment whose adapter adapts this projection.
+	let mut segments: Vec<(usize, usize, usize)> = Vec::new();
 	for (row, slot) in slots.iter().enumerate() {
-		if let Some(s) = slot {
-			if view.rank(*s) > 0 {
-				groups.entry(*s).or_default().push(row);
-			}
+		let Some(s) = *slot else { continue };
+		match segments.last_mut() {
+			Some((last, first, rows)) if *last == s && *first + *rows == row => *rows += 1,
+			_ if view.rank(s) > 0 => segments.push((s, row, 1)),
+			_ => {}
 		}
 	}
-	let (input, output) = (view.input, view.output);
-	let updates: Vec<(&Vec<usize>, Vec<f32>)> = groups
-		.par_iter()
-		.map(|(slot, rows)| {
-			let rank = view.rank(*slot);
-			let mut xg = Vec::with_capacity(rows.len() * input);
-			for &r in rows {
-				xg.extend_from_slice(x.get(r * input..(r + 1) * input).unwrap_or(&[]));
-			}
-			xg.resize(rows.len() * input, 0.0);
-			let mut t = vec![0f32; rows.len() * rank];
-			let mut z = vec![0f32; rows.len() * output];
-			let (a, b) = (view.a_of(*slot), view.b_of(*slot));
-			if a.len() == rank * input && b.len() == rank * output && !rows.is_empty() {
-				// SAFETY: xg is rows × input, a is rank × input (read as its transpose, input
-				// × rank), t is rows × rank, b is rank × output and z rows × output.
-				unsafe {
-					matrixmultiply::sgemm(
-						rows.len(),
-						input,
-						rank,
-						1.0,
-						xg.as_ptr(),
-						input as isize,
-						1,
-						a.as_ptr(),
-						1,
-						input as isize,
-						0.0,
-						t.as_mut_ptr(),
-						rank as isize,
-						1,
-					);
-					matrixmultiply::sgemm(
-						rows.len(),
-						rank,
-						output,
-						view.scale(*slot),
-						t.as_ptr(),
-						rank as isize,
-						1,
-						b.as_ptr(),
-						output as isize,
-						1,
-						0.0,
-						z.as_mut_ptr(),
-						output as isize,
-						1,
-					);
-				}
-			}
-			(rows, z)
-		})
-		.collect();
-	for (rows, z) in updates {
-		for (&r, z_row) in rows.iter().zip(z.chunks_exact(output.max(1))) {
-			if let Some(y_row) = y.get_mut(r * ldy + off..r * ldy + off + output) {
-				axpy(y_row, 1.0, z_row);
-			}
+	let out = SendPtr(y.as_mut_ptr());
+	let y_len = y.len();
+	let segment = |&(slot, first, rows): &(usize, usize, usize)| {
+		let rank = view.rank(slot);
+		let (a, b) = (view.a_of(slot), view.b_of(slot));
+		let x_g = x.get(first * input..(first + rows) * input).unwrap_or(&[]);
+		let y_fits = (first + rows - 1) * ldy + off + output <= y_len;
+		if a.len() != rank * input || b.len() != rank * output || x_g.is_empty() || !y_fits {
+			return;
 		}
+		let mut t = vec![0f32; rows * rank];
+		// SAFETY: x_g is rows × input, a is rank × input (read as its transpose, input ×
+		// rank), t is rows × rank, b is rank × output; the segment's rows of y (checked to fit
+		// above) are written at columns off .. off + output, which no other segment writes.
+		unsafe {
+			matrixmultiply::sgemm(
+				rows,
+				input,
+				rank,
+				1.0,
+				x_g.as_ptr(),
+				input as isize,
+				1,
+				a.as_ptr(),
+				1,
+				input as isize,
+				0.0,
+				t.as_mut_ptr(),
+				rank as isize,
+				1,
+			);
+			matrixmultiply::sgemm(
+				rows,
+				rank,
+				output,
+				view.scale(slot),
+				t.as_ptr(),
+				rank as isize,
+				1,
+				b.as_ptr(),
+				output as isize,
+				1,
+				1.0,
+				out.get().add(first * ldy + off),
+				ldy as isize,
+				1,
+			);
+		}
+	};
+	let work: usize =
+		segments.iter().map(|(s, _, rows)| rows * view.rank(*s)).sum::<usize>() * (input + output);
+	if work < PARALLEL_WORK {
+		segments.iter().for_each(segment);
+	} else {
+		segments.par_iter().for_each(segment);
 	}
 }

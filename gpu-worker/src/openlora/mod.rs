@@ -36,6 +36,7 @@ pub mod handle;
 pub mod kernels;
 pub mod model;
 pub mod naive;
+pub mod ops;
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]

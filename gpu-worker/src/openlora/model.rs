@@ -12,11 +12,12 @@ use super::{
 	adapters::Slab,
 	capture::HeadRows,
 	kernels::{self, PackedMatrix},
+	ops::{self, Heads},
 	ServeError,
 };
 use crate::{
 	model::{
-		reference::{attention, rms_norm, silu, Matrix, Weights},
+		reference::{Matrix, Weights},
 		LlamaConfig,
 	},
 	train::lora::Target,
@@ -271,10 +272,13 @@ impl BatchModel {
 		let eps = c.rms_norm_eps;
 		let norm = |x: &[f32], w: &[f32], out: &mut Vec<f32>| {
 			let out = sized(out, x.len());
-			for (dst, src) in out.chunks_exact_mut(dim).zip(x.chunks_exact(dim)) {
-				dst.copy_from_slice(&rms_norm(src, w, eps));
-			}
+			// Rows split over the threads when there are enough of them to pay for it.
+			let rows_per_task = (PARALLEL_VALUES / dim.max(1)).max(1) * dim.max(1);
+			out.par_chunks_mut(rows_per_task)
+				.zip(x.par_chunks(rows_per_task))
+				.for_each(|(out, x)| ops::rms_norm_rows(x, w, eps, dim, out));
 		};
+		let shape = Heads { heads: c.head_count, kv_heads: c.head_count_kv, head_dim };
 		// Each row's RoPE angles once, shared by all its heads and layers.
 		let rope_dims = c.rope_dimension_count.min(head_dim);
 		let angles: Vec<Vec<(f64, f64)>> =
@@ -319,23 +323,14 @@ impl BatchModel {
 				.par_chunks_exact_mut(dim)
 				.zip(rows.par_iter())
 				.zip(qkv.par_chunks_exact(qkv_len))
-				.for_each(|((out, row), values)| {
+				.for_each_init(Vec::new, |scores, ((out, row), values)| {
 					let end = (row.pos + 1) * kv;
 					let cache = shared.get(row.seq);
 					let keys = cache.and_then(|k| k.keys.get(l)).and_then(|k| k.get(..end));
 					let vals = cache.and_then(|k| k.values.get(l)).and_then(|v| v.get(..end));
 					let q = values.get(..dim).unwrap_or(&[]);
-					let heads = attention(
-						q,
-						keys.unwrap_or(&[]),
-						vals.unwrap_or(&[]),
-						c.head_count,
-						c.head_count_kv,
-						head_dim,
-					);
-					for (dst, src) in out.iter_mut().zip(heads) {
-						*dst = src;
-					}
+					let (keys, vals) = (keys.unwrap_or(&[]), vals.unwrap_or(&[]));
+					ops::attend(q, keys, vals, shape, scores, out);
 				});
 			let o = sized(o, m * dim);
 			p[o_at].apply(mixed, m, o, dim, 0);
@@ -349,12 +344,15 @@ impl BatchModel {
 			lora(l, Target::Gate, h, gu, 2 * ffn, 0);
 			lora(l, Target::Up, h, gu, 2 * ffn, ffn);
 			let act = sized(act, m * ffn);
-			for (dst, src) in act.chunks_exact_mut(ffn).zip(gu.chunks_exact(2 * ffn)) {
-				let (g, u) = src.split_at(ffn);
-				for ((a, g), u) in dst.iter_mut().zip(g).zip(u) {
-					*a = silu(*g) * u;
-				}
-			}
+			let rows_per_task = (PARALLEL_VALUES / ffn.max(1)).max(1);
+			act.par_chunks_mut(rows_per_task * ffn)
+				.zip(gu.par_chunks(rows_per_task * 2 * ffn))
+				.for_each(|(act, gu)| {
+					for (dst, src) in act.chunks_exact_mut(ffn).zip(gu.chunks_exact(2 * ffn)) {
+						let (g, u) = src.split_at(ffn);
+						ops::swiglu(g, u, dst);
+					}
+				});
 			let d = sized(d, m * dim);
 			p[down_at].apply(act, m, d, dim, 0);
 			lora(l, Target::Down, act, d, dim, 0);
@@ -365,14 +363,20 @@ impl BatchModel {
 		}
 		h.clear();
 		for (_, hidden) in rows.iter().zip(x.chunks_exact(dim)).filter(|(r, _)| r.logits) {
-			h.extend(rms_norm(hidden, &self.output_norm, eps));
+			h.extend_from_slice(hidden);
 		}
-		let n = h.len() / dim.max(1);
+		let hidden = std::mem::take(h);
+		let n = hidden.len() / dim.max(1);
+		norm(&hidden, &self.output_norm, h);
 		let logits = sized(logits, n * vocab);
 		self.output.apply(h, n, logits, vocab, 0);
 		Ok(logits)
 	}
 }
+
+/// Values of a row-wise operation below which it runs on one thread (splitting it costs more
+/// than it saves).
+const PARALLEL_VALUES: usize = 1 << 15;
 
 /// Buffers a step reuses, so that a step does not map fresh pages for each of them.
 #[derive(Debug, Default)]
