@@ -18,11 +18,12 @@ use gpu_worker::{openlora::kernels::PackedMatrix, train::rng::SplitMix64};
 use std::time::Instant;
 
 /// `(name, out, in)` of SmolLM2-135M's projections.
-const SHAPES: [(&str, usize, usize); 4] = [
+const SHAPES: [(&str, usize, usize); 5] = [
 	("q, o 576×576", 576, 576),
 	("k, v 192×576", 192, 576),
 	("gate, up 1536×576", 1536, 576),
 	("down 576×1536", 576, 1536),
+	("output head 49152×576", 49152, 576),
 ];
 
 /// Bytes of weight copies the streamed case cycles through.

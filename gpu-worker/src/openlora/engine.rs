@@ -451,6 +451,11 @@ impl Engine {
 			match slot {
 				Ok(Some(slot)) => {
 					seq.slot = slot;
+					// Room for every position the request can reach, so that decode steps
+					// append keys and values without moving them.
+					let config = self.model.config();
+					let reach = seq.request.prompt.len() + seq.request.max_tokens as usize;
+					seq.cache.reserve(reach.min(config.context_length), config.kv_dim());
 					self.running.push(seq);
 				}
 				Ok(None) => kept.push_back(seq),

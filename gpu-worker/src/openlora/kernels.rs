@@ -158,39 +158,98 @@ impl PackedMatrix {
 	}
 
 	fn apply_on(&self, isa: Isa, x: &[f32], m: usize, y: &mut [f32], ldy: usize, off: usize) {
-		let (n, k) = (self.out, self.input);
-		if m == 0 || n == 0 {
-			return;
+		apply_parts(isa, &[(self, off)], x, m, y, ldy);
+	}
+
+	/// [`PackedMatrix::apply`] of several weights with one input length over the same rows,
+	/// in one parallel pass over all their panels (one fork and join rather than one per
+	/// weight, and the threads' shares balanced over all of them): for each `(w, off)` of
+	/// `parts`, `y[.., off..off + w.out()] = x · wᵀ`.
+	///
+	/// # Panics
+	/// When the parts' input lengths differ, their output windows overlap, or a buffer is
+	/// shorter than its shape.
+	pub fn apply_all(
+		parts: &[(&PackedMatrix, usize)],
+		x: &[f32],
+		m: usize,
+		y: &mut [f32],
+		ldy: usize,
+	) {
+		apply_parts(fma_available(), parts, x, m, y, ldy);
+	}
+}
+
+fn apply_parts(
+	isa: Isa,
+	parts: &[(&PackedMatrix, usize)],
+	x: &[f32],
+	m: usize,
+	y: &mut [f32],
+	ldy: usize,
+) {
+	let Some(k) = parts.first().map(|(w, _)| w.input) else { return };
+	if m == 0 {
+		return;
+	}
+	for (n, (w, off)) in parts.iter().enumerate() {
+		assert!(w.input == k, "parts of one product need one input length");
+		assert!(x.len() >= m * k && ldy >= off + w.out && y.len() >= (m - 1) * ldy + off + w.out);
+		// The threads write each part's columns unsynchronized: no two windows may overlap.
+		for (v, other) in parts.iter().take(n) {
+			assert!(off + w.out <= *other || other + v.out <= *off, "overlapping output windows");
 		}
-		assert!(x.len() >= m * k && ldy >= off + n && y.len() >= (m - 1) * ldy + off + n);
-		let out = SendPtr(y.as_mut_ptr());
-		let panels = n.div_ceil(NR);
-		let threads = rayon::current_num_threads().max(1);
-		let per_task = panels.div_ceil(threads * 4).max(1);
-		let task = |t: usize| {
-			let first = t * per_task;
-			let last = (first + per_task).min(panels);
-			for p in first..last {
-				let panel = self.panels.get(p * k * NR..(p + 1) * k * NR).unwrap_or(&[]);
-				// The panel this task takes next, fetched into cache while this one computes.
-				let next = match p + 1 < last {
-					true => self.panels.get((p + 1) * k * NR..(p + 2) * k * NR).unwrap_or(&[]),
-					false => &[],
-				};
-				let cols = NR.min(n - p * NR);
-				// SAFETY: panel p writes columns off + p·NR .. + cols of the m rows, which no
-				// other panel writes; the shapes were checked above.
-				unsafe {
-					run_panel(isa, x, m, k, panel, next, out.get().add(off + p * NR), ldy, cols)
-				};
-			}
-		};
-		let tasks = panels.div_ceil(per_task);
-		if tasks == 1 {
-			task(0);
-		} else {
-			(0..tasks).into_par_iter().for_each(task);
+	}
+	// Every part's panels in one list: (part, panel).
+	let panels: Vec<(usize, usize)> = parts
+		.iter()
+		.enumerate()
+		.flat_map(|(i, (w, _))| (0..w.out.div_ceil(NR)).map(move |p| (i, p)))
+		.collect();
+	if panels.is_empty() {
+		return;
+	}
+	let panel_of = |(i, p): (usize, usize)| {
+		parts.get(i).and_then(|(w, _)| w.panels.get(p * k * NR..(p + 1) * k * NR)).unwrap_or(&[])
+	};
+	let out = SendPtr(y.as_mut_ptr());
+	let threads = rayon::current_num_threads().max(1);
+	let per_task = panels.len().div_ceil(threads * 4).max(1);
+	let task = |t: usize| {
+		let first = t * per_task;
+		let last = (first + per_task).min(panels.len());
+		for j in first..last {
+			let (i, p) = panels[j];
+			let (w, off) = parts[i];
+			// The panel this task takes next, fetched into cache while this one computes.
+			let next = match j + 1 < last {
+				true => panel_of(panels[j + 1]),
+				false => &[],
+			};
+			let cols = NR.min(w.out - p * NR);
+			// SAFETY: panel p of part i writes columns off + p·NR .. + cols of the m rows,
+			// which no other panel writes (the parts' column windows are the caller's to keep
+			// apart); the shapes were checked above.
+			unsafe {
+				run_panel(
+					isa,
+					x,
+					m,
+					k,
+					panel_of((i, p)),
+					next,
+					out.get().add(off + p * NR),
+					ldy,
+					cols,
+				)
+			};
 		}
+	};
+	let tasks = panels.len().div_ceil(per_task);
+	if tasks == 1 {
+		task(0);
+	} else {
+		(0..tasks).into_par_iter().for_each(task);
 	}
 }
 
@@ -304,7 +363,7 @@ mod avx2 {
 	use super::NR;
 	use std::arch::x86_64::{
 		__m256, _mm256_add_ps, _mm256_broadcast_ss, _mm256_fmadd_ps, _mm256_loadu_ps,
-		_mm256_setzero_ps, _mm256_storeu_ps, _mm_prefetch, _MM_HINT_T0,
+		_mm256_setzero_ps, _mm256_storeu_ps, _mm_prefetch, _MM_HINT_T1,
 	};
 
 	/// Rows per register tile.
@@ -413,7 +472,7 @@ mod avx2 {
 			// shapes); the prefetched line is one of the count given.
 			unsafe {
 				if p == due && fetched < count {
-					_mm_prefetch::<_MM_HINT_T0>(pf.add(fetched * NR).cast());
+					_mm_prefetch::<_MM_HINT_T1>(pf.add(fetched * NR).cast());
 					fetched += 1;
 					due += every;
 				}
@@ -453,7 +512,7 @@ mod avx2 {
 			// SAFETY: p < k, as in tile.
 			unsafe {
 				if p == due && fetched < count {
-					_mm_prefetch::<_MM_HINT_T0>(pf.add(fetched * NR).cast());
+					_mm_prefetch::<_MM_HINT_T1>(pf.add(fetched * NR).cast());
 					fetched += 1;
 					due += every;
 				}

@@ -55,6 +55,15 @@ impl KvCache {
 		Self { keys: vec![Vec::new(); layers], values: vec![Vec::new(); layers], len: 0 }
 	}
 
+	/// Makes room for `positions` positions in all (cached ones included) of `kv_dim` values
+	/// each, so that appending up to there does not reallocate.
+	pub fn reserve(&mut self, positions: usize, kv_dim: usize) {
+		let extra = positions.saturating_sub(self.len) * kv_dim;
+		for cached in self.keys.iter_mut().chain(self.values.iter_mut()) {
+			cached.reserve_exact(extra);
+		}
+	}
+
 	/// Positions cached.
 	pub fn len(&self) -> usize {
 		self.len
@@ -293,9 +302,8 @@ impl BatchModel {
 			let p = &layer.proj;
 			norm(x, &layer.attn_norm, h);
 			let qkv = sized(qkv, m * qkv_len);
-			p[q_at].apply(h, m, qkv, qkv_len, 0);
-			p[k_at].apply(h, m, qkv, qkv_len, dim);
-			p[v_at].apply(h, m, qkv, qkv_len, dim + kv);
+			let qkv_parts = [(&p[q_at], 0), (&p[k_at], dim), (&p[v_at], dim + kv)];
+			PackedMatrix::apply_all(&qkv_parts, h, m, qkv, qkv_len);
 			lora(l, Target::Q, h, qkv, qkv_len, 0);
 			lora(l, Target::K, h, qkv, qkv_len, dim);
 			lora(l, Target::V, h, qkv, qkv_len, dim + kv);
@@ -339,8 +347,7 @@ impl BatchModel {
 
 			norm(x, &layer.ffn_norm, h);
 			let gu = sized(gu, m * 2 * ffn);
-			p[gate_at].apply(h, m, gu, 2 * ffn, 0);
-			p[up_at].apply(h, m, gu, 2 * ffn, ffn);
+			PackedMatrix::apply_all(&[(&p[gate_at], 0), (&p[up_at], ffn)], h, m, gu, 2 * ffn);
 			lora(l, Target::Gate, h, gu, 2 * ffn, 0);
 			lora(l, Target::Up, h, gu, 2 * ffn, ffn);
 			let act = sized(act, m * ffn);
