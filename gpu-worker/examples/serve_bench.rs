@@ -3,7 +3,8 @@
 //!
 //! The workload follows S-LoRA's: Poisson arrivals (`--rate` requests/s), each request's adapter
 //! drawn from a power law over the adapters (popularity of the k-th ∝ 1/k^alpha, alpha = 1),
-//! prompts of 8-64 random tokens and 8-32 output tokens. Adapters are synthetic (rank 8 on q, k,
+//! prompts of 8-64 random tokens and 8-64 output tokens (S-LoRA draws both from one range,
+//! 8-512 tokens; here an eighth of it, for a CPU). Adapters are synthetic (rank 8 on q, k,
 //! v, o), written as PEFT files to a temporary content-addressed adapters directory; only those
 //! the workload draws are written. Both paths read them from there (a cold load each, counted).
 //!
@@ -16,7 +17,7 @@
 //!
 //! ```text
 //! cargo run --release -p gpu-worker --example serve_bench -- [MODEL.gguf] [--adapters 1,10,100,1000]
-//!     [--requests 64] [--rate 20] [--prompt 8-64] [--output 8-32] [--max-batch 32] [--slots 64]
+//!     [--requests 64] [--rate 20] [--prompt 8-64] [--output 8-64] [--max-batch 32] [--slots 64]
 //!     [--cold-loads 9] [--seed 1]
 //! ```
 //!
@@ -289,7 +290,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 	let requests: usize = opt("--requests").map(|r| r.parse()).transpose()?.unwrap_or(64);
 	let rate: f64 = opt("--rate").map(|r| r.parse()).transpose()?.unwrap_or(20.0);
 	let prompts = Span::parse(&opt("--prompt").unwrap_or_else(|| "8-64".into()))?;
-	let outputs = Span::parse(&opt("--output").unwrap_or_else(|| "8-32".into()))?;
+	let outputs = Span::parse(&opt("--output").unwrap_or_else(|| "8-64".into()))?;
 	let max_batch: usize = opt("--max-batch").map(|r| r.parse()).transpose()?.unwrap_or(32);
 	let slots: usize = opt("--slots").map(|r| r.parse()).transpose()?.unwrap_or(64);
 	let cold_loads: usize = opt("--cold-loads").map(|r| r.parse()).transpose()?.unwrap_or(9);

@@ -130,33 +130,54 @@ pub fn attend(
 		let group = (heads / kv_heads.max(1)).max(1);
 		let scale = 1.0 / (head_dim as f32).sqrt();
 		let positions = keys.len() / kv_dim;
-		for (h, (q_head, o_head)) in
-			q.chunks_exact(head_dim).zip(out.chunks_exact_mut(head_dim)).enumerate()
-		{
-			let slot = (h / group) * head_dim;
-			// Plain loops, no closures: a closure would be compiled apart from this function,
-			// without its AVX2 build.
+		out.fill(0.0);
+		// One key/value head at a time for all the query heads it serves, so that each cached
+		// row is read once per group rather than once per query head. Plain loops, no
+		// closures: a closure would be compiled apart from this function, without its AVX2
+		// build.
+		for g in 0..heads.div_ceil(group) {
+			let slot = g * head_dim..(g + 1) * head_dim;
+			let first = g * group;
+			let count = group.min(heads - first);
+			// scores[j · positions + p]: query head first + j against position p.
 			scores.clear();
-			let mut max = f32::NEG_INFINITY;
-			for k in keys.chunks_exact(kv_dim) {
-				let s = dot(q_head, k.get(slot..slot + head_dim).unwrap_or(&[])) * scale;
-				max = if s > max { s } else { max };
-				scores.push(s);
-			}
-			let mut total = 0f32;
-			for s in scores.iter_mut() {
-				*s = exp_nonpositive(*s - max);
-				total += *s;
-			}
-			o_head.fill(0.0);
-			for (p, v) in scores.iter().zip(values.chunks_exact(kv_dim)).take(positions) {
-				for (o, x) in o_head.iter_mut().zip(v.get(slot..slot + head_dim).unwrap_or(&[])) {
-					*o += p * x;
+			scores.resize(count * positions, 0.0);
+			for (p, k) in keys.chunks_exact(kv_dim).enumerate() {
+				let key = k.get(slot.clone()).unwrap_or(&[]);
+				for j in 0..count {
+					let at = (first + j) * head_dim;
+					let q_head = q.get(at..at + head_dim).unwrap_or(&[]);
+					if let Some(s) = scores.get_mut(j * positions + p) {
+						*s = dot(q_head, key) * scale;
+					}
 				}
 			}
-			let inverse = if total > 0.0 { 1.0 / total } else { 0.0 };
-			for o in o_head.iter_mut() {
-				*o *= inverse;
+			// Softmax per query head, normalized in place.
+			for row in scores.chunks_exact_mut(positions.max(1)) {
+				let mut max = f32::NEG_INFINITY;
+				for s in row.iter() {
+					max = if *s > max { *s } else { max };
+				}
+				let mut total = 0f32;
+				for s in row.iter_mut() {
+					*s = exp_nonpositive(*s - max);
+					total += *s;
+				}
+				let inverse = if total > 0.0 { 1.0 / total } else { 0.0 };
+				for s in row.iter_mut() {
+					*s *= inverse;
+				}
+			}
+			for (p, v) in values.chunks_exact(kv_dim).take(positions).enumerate() {
+				let value = v.get(slot.clone()).unwrap_or(&[]);
+				for j in 0..count {
+					let weight = scores.get(j * positions + p).copied().unwrap_or(0.0);
+					let at = (first + j) * head_dim;
+					let o_head = out.get_mut(at..at + head_dim).unwrap_or(&mut []);
+					for (o, x) in o_head.iter_mut().zip(value) {
+						*o += weight * x;
+					}
+				}
 			}
 		}
 	}
@@ -219,22 +240,25 @@ mod tests {
 	#[test]
 	fn attention_matches_the_reference_with_grouped_heads() {
 		let mut rng = SplitMix64::new(4);
-		// 6 query heads over 2 key/value heads of 8 values; 1, 2 and 19 positions.
-		let shape = Heads { heads: 6, kv_heads: 2, head_dim: 8 };
-		let kv_dim = 16;
 		let mut scores = Vec::new();
-		for positions in [1, 2, 19] {
-			let q = values(&mut rng, 48, 3.0);
-			let keys = values(&mut rng, positions * kv_dim, 3.0);
-			let vals = values(&mut rng, positions * kv_dim, 1.0);
-			let mut out = vec![f32::NAN; 48];
-			attend(&q, &keys, &vals, shape, &mut scores, &mut out);
-			let expected = reference::attention(&q, &keys, &vals, 6, 2, 8);
-			assert!(
-				worst(&out, &expected) < 1e-5,
-				"{positions}: off by {}",
-				worst(&out, &expected)
-			);
+		// Groups of 3 (SmolLM2's 9 over 3), 1 (no grouping) and 4 (one key/value head);
+		// 1, 2 and 19 positions.
+		for (heads, kv_heads, head_dim) in [(9, 3, 8), (4, 4, 8), (4, 1, 16)] {
+			let shape = Heads { heads, kv_heads, head_dim };
+			let (q_len, kv_dim) = (heads * head_dim, kv_heads * head_dim);
+			for positions in [1, 2, 19] {
+				let q = values(&mut rng, q_len, 3.0);
+				let keys = values(&mut rng, positions * kv_dim, 3.0);
+				let vals = values(&mut rng, positions * kv_dim, 1.0);
+				let mut out = vec![f32::NAN; q_len];
+				attend(&q, &keys, &vals, shape, &mut scores, &mut out);
+				let expected = reference::attention(&q, &keys, &vals, heads, kv_heads, head_dim);
+				let off = worst(&out, &expected);
+				assert!(
+					off < 1e-5,
+					"{heads}/{kv_heads} heads, {positions} positions: off by {off}"
+				);
+			}
 		}
 	}
 }
