@@ -133,48 +133,77 @@ struct Live {
 	tokens: u64,
 }
 
-fn run_engine(
-	engine: &mut Engine,
-	plan: &[Planned],
-	ids: &HashMap<usize, AdapterId>,
-) -> Result<Outcome, Box<dyn std::error::Error>> {
-	let trace = std::env::var_os("SERVE_BENCH_TRACE").is_some();
-	let mut clock = 0.0;
-	let mut next = 0;
-	let mut live: Vec<Live> = Vec::new();
-	let mut out = Outcome { requests: plan.len(), ..Outcome::default() };
-	while next < plan.len() || engine.has_work() {
-		if !engine.has_work() && next < plan.len() {
-			clock = f64::max(clock, plan[next].arrival_ms);
+/// The mixed-batch run, one engine step at a time.
+struct EngineRun<'a> {
+	engine: Engine,
+	plan: &'a [Planned],
+	ids: &'a HashMap<usize, AdapterId>,
+	trace: bool,
+	clock: f64,
+	next: usize,
+	live: Vec<Live>,
+	out: Outcome,
+}
+
+impl<'a> EngineRun<'a> {
+	fn new(engine: Engine, plan: &'a [Planned], ids: &'a HashMap<usize, AdapterId>) -> Self {
+		Self {
+			engine,
+			plan,
+			ids,
+			trace: std::env::var_os("SERVE_BENCH_TRACE").is_some(),
+			clock: 0.0,
+			next: 0,
+			live: Vec::new(),
+			out: Outcome { requests: plan.len(), ..Outcome::default() },
 		}
-		while next < plan.len() && plan[next].arrival_ms <= clock {
-			let p = &plan[next];
+	}
+
+	fn done(&self) -> bool {
+		self.next >= self.plan.len() && !self.engine.has_work()
+	}
+
+	/// Admits what has arrived by the clock and runs one step (or waits for a load).
+	fn advance(&mut self) -> Result<(), Box<dyn std::error::Error>> {
+		let (plan, engine) = (self.plan, &mut self.engine);
+		if !engine.has_work() && self.next < plan.len() {
+			self.clock = f64::max(self.clock, plan[self.next].arrival_ms);
+		}
+		while self.next < plan.len() && plan[self.next].arrival_ms <= self.clock {
+			let p = &plan[self.next];
 			let (tx, rx) = unbounded_channel();
 			let request = Request {
-				adapter: ids.get(&p.adapter).copied(),
+				adapter: self.ids.get(&p.adapter).copied(),
 				prompt: p.prompt.clone(),
 				max_tokens: p.max_tokens,
 				..Request::default()
 			};
 			engine.add_request(request, tx)?;
-			live.push(Live { index: next, rx, first_ms: None, tokens: 0 });
-			next += 1;
+			self.live.push(Live { index: self.next, rx, first_ms: None, tokens: 0 });
+			self.next += 1;
 		}
 		let start = Instant::now();
 		let ran = engine.step()?;
 		if !ran && engine.has_work() {
 			engine.wait_for_load(Duration::from_secs(60));
 		}
+		// Loads run on the engine's loader thread; one still running when the naive path
+		// takes its turn would slow that path and drop out of this one's clock. So the step
+		// ends with the loads it started: what of them the step did not hide is counted here.
+		while engine.loads_pending() {
+			engine.wait_for_load(Duration::from_secs(60));
+		}
 		let ms = start.elapsed().as_secs_f64() * 1e3;
-		if trace {
+		if self.trace {
 			let s = engine.stats();
 			eprintln!(
 				"step {ran} {ms:.1} ms running {} waiting {} tokens {}",
 				s.running, s.waiting, s.tokens
 			);
 		}
-		clock += ms;
-		live.retain_mut(|l| loop {
+		self.clock += ms;
+		let (clock, out) = (self.clock, &mut self.out);
+		self.live.retain_mut(|l| loop {
 			match l.rx.try_recv() {
 				Ok(Event::Token { .. }) => {
 					l.tokens += 1;
@@ -199,48 +228,90 @@ fn run_engine(
 				Err(TryRecvError::Disconnected) => return false,
 			}
 		});
+		Ok(())
 	}
-	Ok(out)
 }
 
-fn run_naive(
-	naive: &mut NaiveServer,
-	plan: &[Planned],
-	ids: &HashMap<usize, AdapterId>,
-	source: &DiskSource,
-	config: &gpu_worker::model::LlamaConfig,
-) -> Result<Outcome, Box<dyn std::error::Error>> {
-	let mut clock: f64 = 0.0;
-	let mut parsed: HashMap<AdapterId, Adapter> = HashMap::new();
-	let mut out = Outcome { requests: plan.len(), ..Outcome::default() };
-	for p in plan {
-		clock = clock.max(p.arrival_ms);
+/// The naive run, one request at a time (first come, first served).
+struct NaiveRun<'a> {
+	naive: &'a mut NaiveServer,
+	plan: &'a [Planned],
+	ids: &'a HashMap<usize, AdapterId>,
+	source: DiskSource,
+	config: &'a gpu_worker::model::LlamaConfig,
+	parsed: HashMap<AdapterId, Adapter>,
+	clock: f64,
+	next: usize,
+	out: Outcome,
+}
+
+impl<'a> NaiveRun<'a> {
+	fn done(&self) -> bool {
+		self.next >= self.plan.len()
+	}
+
+	/// Serves the next request.
+	fn advance(&mut self) -> Result<(), Box<dyn std::error::Error>> {
+		let Some(p) = self.plan.get(self.next) else { return Ok(()) };
+		self.next += 1;
+		self.clock = self.clock.max(p.arrival_ms);
 		let start = Instant::now();
-		let adapter = match ids.get(&p.adapter) {
+		let adapter = match self.ids.get(&p.adapter) {
 			Some(id) => {
-				if !parsed.contains_key(id) {
-					parsed.insert(*id, source.load(*id, config)?);
+				if !self.parsed.contains_key(id) {
+					self.parsed.insert(*id, self.source.load(*id, self.config)?);
 				}
-				parsed.get(id)
+				self.parsed.get(id)
 			}
 			None => None,
 		};
 		let request =
 			Request { prompt: p.prompt.clone(), max_tokens: p.max_tokens, ..Request::default() };
-		let done = naive.serve(adapter, &request)?;
+		let done = self.naive.serve(adapter, &request)?;
 		let elapsed = start.elapsed().as_secs_f64() * 1e3;
 		// First token: loading and merging included.
-		let first = clock + elapsed - done.total_ms + done.first_token_ms;
-		clock += elapsed;
+		let first = self.clock + elapsed - done.total_ms + done.first_token_ms;
+		self.clock += elapsed;
+		let out = &mut self.out;
 		out.ttft_ms.push(first - p.arrival_ms);
 		let n = done.tokens.len() as u64;
 		if n > 1 {
-			out.tpot_ms.push((clock - first) / (n - 1) as f64);
+			out.tpot_ms.push((self.clock - first) / (n - 1) as f64);
 		}
 		out.tokens += n;
+		out.makespan_ms = self.clock;
+		Ok(())
 	}
-	out.makespan_ms = clock;
-	Ok(out)
+}
+
+/// Both runs on the same workload, interleaved in turns of about a second of real time:
+/// whichever has used less so far goes next, so that the two spend the run's minutes side by
+/// side and a slower stretch of this machine slows both alike. (Turns much shorter than that
+/// cost the naive path about a tenth of its speed: each switch leaves the other side's
+/// threads spinning for a while.)
+fn run_both(mixed: &mut EngineRun, alone: &mut NaiveRun) -> Result<(), Box<dyn std::error::Error>> {
+	const TURN_S: f64 = 1.0;
+	let (mut mixed_s, mut alone_s) = (0.0, 0.0);
+	while !mixed.done() || !alone.done() {
+		let mixed_turn = !mixed.done() && (alone.done() || mixed_s <= alone_s);
+		let start = Instant::now();
+		loop {
+			match mixed_turn {
+				true if !mixed.done() => mixed.advance()?,
+				false if !alone.done() => alone.advance()?,
+				_ => break,
+			}
+			if start.elapsed().as_secs_f64() >= TURN_S {
+				break;
+			}
+		}
+		let spent = start.elapsed().as_secs_f64();
+		match mixed_turn {
+			true => mixed_s += spent,
+			false => alone_s += spent,
+		}
+	}
+	Ok(())
 }
 
 fn row(adapters: usize, path: &str, o: &Outcome, speedup: Option<f64>) -> String {
@@ -320,23 +391,34 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 			store: None,
 			threads,
 		};
-		// Each path `repeat` times, the two alternating; the fastest run of each is kept.
+		// Both paths `repeat` times, interleaved; the fastest run of each is kept.
 		let (mut mixed, mut alone): (Option<Outcome>, Option<Outcome>) = (None, None);
 		for _ in 0..repeat {
-			// A fresh engine each time: every adapter is loaded cold again.
-			let mut engine = Engine::new(config.clone(), &base.weights, options.clone())?;
-			let run = run_engine(&mut engine, &plan, &ids)?;
-			let stats = engine.stats();
-			drop(engine);
+			// A fresh engine each time: every adapter is loaded cold again (the naive path
+			// reads each adapter from disk once a run, too).
+			let engine = Engine::new(config.clone(), &base.weights, options.clone())?;
+			let mut engine_run = EngineRun::new(engine, &plan, &ids);
+			let mut naive_run = NaiveRun {
+				naive: &mut naive,
+				plan: &plan,
+				ids: &ids,
+				source: DiskSource::new(&dir, None),
+				config: &config,
+				parsed: HashMap::new(),
+				clock: 0.0,
+				next: 0,
+				out: Outcome { requests: plan.len(), ..Outcome::default() },
+			};
+			run_both(&mut engine_run, &mut naive_run)?;
+			let stats = engine_run.engine.stats();
+			let (run, alone_run) = (engine_run.out, naive_run.out);
 			eprintln!("  mixed: {:.1} s, {stats:?}", run.makespan_ms / 1e3);
+			eprintln!("  naive: {:.1} s", alone_run.makespan_ms / 1e3);
 			if mixed.as_ref().is_none_or(|m| run.makespan_ms < m.makespan_ms) {
 				mixed = Some(run);
 			}
-			let source = DiskSource::new(&dir, None);
-			let run = run_naive(&mut naive, &plan, &ids, &source, &config)?;
-			eprintln!("  naive: {:.1} s", run.makespan_ms / 1e3);
-			if alone.as_ref().is_none_or(|a| run.makespan_ms < a.makespan_ms) {
-				alone = Some(run);
+			if alone.as_ref().is_none_or(|a| alone_run.makespan_ms < a.makespan_ms) {
+				alone = Some(alone_run);
 			}
 		}
 		let (Some(mixed), Some(alone)) = (mixed, alone) else { return Err("--repeat 0".into()) };
