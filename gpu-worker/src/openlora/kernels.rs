@@ -609,7 +609,9 @@ unsafe fn panel_kernel<const FMA: bool, const T: usize>(
 	}
 }
 
-/// `Σ a_i b_i` in `f32` over eight lanes (vectorizable).
+/// `Σ a_i b_i` in `f32` over eight lanes (vectorizable; inlined, so that it takes the AVX2
+/// build of its caller).
+#[inline(always)]
 pub fn dot(a: &[f32], b: &[f32]) -> f32 {
 	let (a8, b8) = (a.chunks_exact(8), b.chunks_exact(8));
 	let tail: f32 = a8.remainder().iter().zip(b8.remainder()).map(|(x, y)| x * y).sum();

@@ -5,7 +5,7 @@
 //! the reference keeps `f64` sums and a libm `exp` per value, which made these operations a
 //! fifth of a serving step.
 
-use super::kernels::avx2_fma;
+use super::kernels::{avx2_fma, dot};
 
 /// `e^x` for `x <= 0` in plain `f32` arithmetic that the compiler vectorizes (relative error
 /// under 1e-6; `x` below -87 gives `e^-87`, about 1.6e-38).
@@ -45,20 +45,6 @@ macro_rules! dispatch {
 		}
 		$body($($arg),*)
 	};
-}
-
-/// `Σ a_i b_i` in eight `f32` lanes.
-#[inline(always)]
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-	let (a8, b8) = (a.chunks_exact(8), b.chunks_exact(8));
-	let tail: f32 = a8.remainder().iter().zip(b8.remainder()).map(|(x, y)| x * y).sum();
-	let mut lanes = [0f32; 8];
-	for (x, y) in a8.zip(b8) {
-		for i in 0..8 {
-			lanes[i] += x[i] * y[i];
-		}
-	}
-	lanes.iter().sum::<f32>() + tail
 }
 
 /// RMSNorm of each `dim`-value row of `x` times `weight`, into `out` (as long as `x`).
