@@ -13,9 +13,10 @@
 //! to the next arrival, so nothing sleeps. Reported per adapter count: requests/s and output
 //! tokens/s over the makespan, p50/p99 time to first token (from arrival, queueing included)
 //! and p50/p99 time per output token after the first; then the cold load of a rank-16 adapter
-//! (disk → host, host → slab slot). With `--repeat N` each path runs N times, the two
-//! alternating, and the fastest run of each is reported (on a shared machine whose speed drifts
-//! from minute to minute, one run of each can land in different conditions).
+//! (disk → host, host → slab slot). The two runs are interleaved in turns of about a second of
+//! real time, so that both meet the same stretches of a shared machine whose speed drifts from
+//! minute to minute. With `--repeat N` the pair runs N times and the fastest run of each path
+//! is reported.
 //!
 //! ```text
 //! cargo run --release -p gpu-worker --example serve_bench -- [MODEL.gguf] [--adapters 1,10,100,1000]

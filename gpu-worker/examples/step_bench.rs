@@ -68,18 +68,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 		// n sequences, each with its cached context (decode) or empty (prefill).
 		let mut caches: Vec<KvCache> = (0..n).map(|_| KvCache::new(layers)).collect();
 		if decode {
-			let rows: Vec<Row> = (0..n)
-				.flat_map(|seq| {
-					(0..CONTEXT).map(move |pos| Row {
-						seq,
-						token: (100 + 7 * seq + pos) as u32,
-						pos,
-						slot: Some(seq % slots),
-						prefill: true,
-						logits: false,
-					})
-				})
-				.collect();
+			let rows = prompt_rows(n, CONTEXT, 100, 7, slots, false);
 			let mut refs: Vec<&mut KvCache> = caches.iter_mut().collect();
 			pool.install(|| model.forward_with(&rows, &mut refs, Some(&slab), &mut scratch))?;
 		}
@@ -94,18 +83,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 					logits: true,
 				})
 				.collect(),
-			false => (0..n)
-				.flat_map(|seq| {
-					(0..PROMPT).map(move |pos| Row {
-						seq,
-						token: (300 + 5 * seq + pos) as u32,
-						pos,
-						slot: Some(seq % slots),
-						prefill: true,
-						logits: pos + 1 == PROMPT,
-					})
-				})
-				.collect(),
+			false => prompt_rows(n, PROMPT, 300, 5, slots, true),
 		};
 		let mut times = Vec::with_capacity(reps);
 		for _ in 0..reps {
@@ -129,7 +107,31 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 			fastest / rows.len() as f64,
 			flops / fastest / 1e6
 		);
-		caches.clear();
 	}
 	Ok(())
+}
+
+/// Prefill rows of `n` sequences of `len` tokens from position 0 (token `base + stride · seq +
+/// pos`, sequence `seq` with adapter slot `seq % slots`), with the last row's logits when
+/// `logits`.
+fn prompt_rows(
+	n: usize,
+	len: usize,
+	base: usize,
+	stride: usize,
+	slots: usize,
+	logits: bool,
+) -> Vec<Row> {
+	(0..n)
+		.flat_map(|seq| {
+			(0..len).map(move |pos| Row {
+				seq,
+				token: (base + stride * seq + pos) as u32,
+				pos,
+				slot: Some(seq % slots),
+				prefill: true,
+				logits: logits && pos + 1 == len,
+			})
+		})
+		.collect()
 }

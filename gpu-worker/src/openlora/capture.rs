@@ -13,9 +13,10 @@
 //!
 //! Nothing is allocated for requests that are not flagged.
 
-use super::kernels::PackedMatrix;
-#[cfg(target_arch = "x86_64")]
-use super::{kernels::avx2_fma, ops::exp_nonpositive};
+use super::{
+	kernels::{with_avx2, PackedMatrix},
+	ops::exp_nonpositive,
+};
 
 /// What to record of a flagged request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,19 +116,7 @@ impl HeadRows<'_> {
 /// `Σ e^(l − max)` over `logits` (NaN counts as 0), in f32 lanes summed in f64. With AVX2
 /// where the CPU has it (the same arithmetic in the same order either way).
 fn exp_sum(logits: &[f32], max: f32) -> f64 {
-	#[cfg(target_arch = "x86_64")]
-	if avx2_fma() {
-		// SAFETY: the CPU has AVX2 and FMA, checked just above.
-		return unsafe { exp_sum_avx2(logits, max) };
-	}
-	exp_sum_lanes(logits, max)
-}
-
-/// [`exp_sum_lanes`] compiled for AVX2.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn exp_sum_avx2(logits: &[f32], max: f32) -> f64 {
-	exp_sum_lanes(logits, max)
+	with_avx2!(exp_sum_avx2, exp_sum_lanes, (logits: &[f32], max: f32) -> f64)
 }
 
 #[inline(always)]
@@ -176,19 +165,7 @@ fn lanes_max(values: &[f32]) -> f32 {
 /// NaN ranks below every number), in one pass with a `k`-entry heap. A run of values none of
 /// which beats the worst kept one is passed over after its vectorized maximum alone.
 fn top_indices(logits: &[f32], k: usize) -> Vec<u32> {
-	#[cfg(target_arch = "x86_64")]
-	if avx2_fma() {
-		// SAFETY: the CPU has AVX2 (and FMA), checked just above.
-		return unsafe { top_indices_avx2(logits, k) };
-	}
-	top_indices_scan(logits, k)
-}
-
-/// [`top_indices_scan`] compiled for AVX2.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn top_indices_avx2(logits: &[f32], k: usize) -> Vec<u32> {
-	top_indices_scan(logits, k)
+	with_avx2!(top_indices_avx2, top_indices_scan, (logits: &[f32], k: usize) -> Vec<u32>)
 }
 
 #[inline(always)]

@@ -453,9 +453,7 @@ impl Engine {
 					seq.slot = slot;
 					// Room for every position the request can reach, so that decode steps
 					// append keys and values without moving them.
-					let config = self.model.config();
-					let reach = seq.request.prompt.len() + seq.request.max_tokens as usize;
-					seq.cache.reserve(reach.min(config.context_length), config.kv_dim());
+					seq.cache.reserve_for(self.model.config(), &seq.request);
 					self.running.push(seq);
 				}
 				Ok(None) => kept.push_back(seq),

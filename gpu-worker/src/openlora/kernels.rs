@@ -284,11 +284,34 @@ fn fma_available() -> Isa {
 	}
 }
 
-/// Whether this CPU has AVX2 and FMA (what the `avx2,fma` builds of the kernels here and of the
-/// capture's vocabulary scans need), from the same cached detection as the packed kernel.
+/// Whether this CPU has AVX2 and FMA (what the `avx2,fma` builds of the kernels here, of the
+/// row-wise operations and of the capture's vocabulary scans need), from the same cached
+/// detection as the packed kernel.
 pub(crate) fn avx2_fma() -> bool {
 	fma_available() != Isa::Portable
 }
+
+/// Inside a function: runs `$body` (an `#[inline(always)]` function taking the listed
+/// arguments) through a copy `$name` compiled for AVX2/FMA where [`avx2_fma`] says the CPU has
+/// them, else as it is, and returns its result. `$body` must not hand its work to closures:
+/// a closure is compiled apart, without the copy's target features.
+macro_rules! with_avx2 {
+	($name:ident, $body:ident, ($($arg:ident: $ty:ty),*) $(-> $ret:ty)?) => {{
+		#[cfg(target_arch = "x86_64")]
+		#[target_feature(enable = "avx2,fma")]
+		unsafe fn $name($($arg: $ty),*) $(-> $ret)? {
+			$body($($arg),*)
+		}
+
+		#[cfg(target_arch = "x86_64")]
+		if $crate::openlora::kernels::avx2_fma() {
+			// SAFETY: the CPU has AVX2 and FMA, checked just above.
+			return unsafe { $name($($arg),*) };
+		}
+		$body($($arg),*)
+	}};
+}
+pub(crate) use with_avx2;
 
 /// One panel against every row of `x`, dispatched to the AVX2/FMA build where available;
 /// `next` (empty, or the panel computed after this one) is prefetched on the AVX2 path.
@@ -432,6 +455,37 @@ mod avx2 {
 		}
 	}
 
+	/// `count` lines of [`NR`] values from `pf`, fetched into L2 one every `k / count` of a
+	/// tile's `k` steps.
+	struct Prefetch {
+		pf: *const f32,
+		count: usize,
+		every: usize,
+		due: usize,
+		fetched: usize,
+	}
+
+	impl Prefetch {
+		fn new(pf: *const f32, count: usize, k: usize) -> Self {
+			let every = if count == 0 { usize::MAX } else { k.div_ceil(count) };
+			Self { pf, count, every, due: 0, fetched: 0 }
+		}
+
+		/// At step `p` of the tile: fetches the next line when one is due.
+		///
+		/// # Safety
+		/// `pf` points at `count` lines of [`NR`] values.
+		#[inline(always)]
+		unsafe fn at(&mut self, p: usize) {
+			if p == self.due && self.fetched < self.count {
+				// SAFETY: fetched < count lines, as the caller guarantees.
+				unsafe { _mm_prefetch::<_MM_HINT_T1>(self.pf.add(self.fetched * NR).cast()) };
+				self.fetched += 1;
+				self.due += self.every;
+			}
+		}
+	}
+
 	/// Stores a tile row's two accumulators into `cols` values at `y`.
 	#[inline(always)]
 	unsafe fn store(y: *mut f32, cols: usize, acc: [__m256; 2]) {
@@ -450,7 +504,7 @@ mod avx2 {
 	}
 
 	/// `R` rows (2 to [`MR`]) of `x` (row stride `k`) times the panel; `count` lines from `pf`
-	/// prefetched, one every `k / count` steps.
+	/// prefetched over the steps ([`Prefetch`]).
 	#[target_feature(enable = "avx2,fma")]
 	#[inline]
 	#[allow(clippy::too_many_arguments)]
@@ -465,17 +519,12 @@ mod avx2 {
 		count: usize,
 	) {
 		let mut acc = [[_mm256_setzero_ps(); 2]; R];
-		let every = if count == 0 { usize::MAX } else { k.div_ceil(count) };
-		let (mut due, mut fetched) = (0, 0);
+		let mut prefetch = Prefetch::new(pf, count, k);
 		for p in 0..k {
 			// SAFETY: p < k, so the panel's row p and x's columns p exist (the caller's
-			// shapes); the prefetched line is one of the count given.
+			// shapes); the prefetched lines are the count given.
 			unsafe {
-				if p == due && fetched < count {
-					_mm_prefetch::<_MM_HINT_T1>(pf.add(fetched * NR).cast());
-					fetched += 1;
-					due += every;
-				}
+				prefetch.at(p);
 				let b0 = _mm256_loadu_ps(w.add(p * NR));
 				let b1 = _mm256_loadu_ps(w.add(p * NR + 8));
 				for (r, lane) in acc.iter_mut().enumerate() {
@@ -506,16 +555,11 @@ mod avx2 {
 		count: usize,
 	) {
 		let mut acc = [[_mm256_setzero_ps(); 2]; 4];
-		let every = if count == 0 { usize::MAX } else { k.div_ceil(count) };
-		let (mut due, mut fetched) = (0, 0);
+		let mut prefetch = Prefetch::new(pf, count, k);
 		let mut step = |p: usize, lane: &mut [__m256; 2]| {
 			// SAFETY: p < k, as in tile.
 			unsafe {
-				if p == due && fetched < count {
-					_mm_prefetch::<_MM_HINT_T1>(pf.add(fetched * NR).cast());
-					fetched += 1;
-					due += every;
-				}
+				prefetch.at(p);
 				let a = _mm256_broadcast_ss(&*x.add(p));
 				lane[0] = _mm256_fmadd_ps(a, _mm256_loadu_ps(w.add(p * NR)), lane[0]);
 				lane[1] = _mm256_fmadd_ps(a, _mm256_loadu_ps(w.add(p * NR + 8)), lane[1]);

@@ -13,7 +13,7 @@ use super::{
 	capture::HeadRows,
 	kernels::{self, PackedMatrix},
 	ops::{self, Heads},
-	ServeError,
+	Request, ServeError,
 };
 use crate::{
 	model::{
@@ -62,6 +62,13 @@ impl KvCache {
 		for cached in self.keys.iter_mut().chain(self.values.iter_mut()) {
 			cached.reserve_exact(extra);
 		}
+	}
+
+	/// [`KvCache::reserve`] for every position `request` can reach: its prompt and
+	/// `max_tokens`, within the context.
+	pub fn reserve_for(&mut self, config: &LlamaConfig, request: &Request) {
+		let reach = request.prompt.len() + request.max_tokens as usize;
+		self.reserve(reach.min(config.context_length), config.kv_dim());
 	}
 
 	/// Positions cached.
@@ -368,13 +375,13 @@ impl BatchModel {
 		for cache in caches.iter_mut() {
 			cache.len = cache.keys.first().map(|k| k.len() / kv.max(1)).unwrap_or(cache.len);
 		}
-		h.clear();
+		// The logits rows' hidden states, gathered into a buffer the layers are done with.
+		o.clear();
 		for (_, hidden) in rows.iter().zip(x.chunks_exact(dim)).filter(|(r, _)| r.logits) {
-			h.extend_from_slice(hidden);
+			o.extend_from_slice(hidden);
 		}
-		let hidden = std::mem::take(h);
-		let n = hidden.len() / dim.max(1);
-		norm(&hidden, &self.output_norm, h);
+		let n = o.len() / dim.max(1);
+		norm(o, &self.output_norm, h);
 		let logits = sized(logits, n * vocab);
 		self.output.apply(h, n, logits, vocab, 0);
 		Ok(logits)

@@ -121,8 +121,7 @@ fn run(
 ) -> Result<Completion, ServeError> {
 	let config = model.config();
 	let mut cache = KvCache::new(config.block_count);
-	let reach = request.prompt.len() + request.max_tokens as usize;
-	cache.reserve(reach.min(config.context_length), config.kv_dim());
+	cache.reserve_for(config, request);
 	let mut rng = SplitMix64::new(request.seed);
 	let prompt = &request.prompt;
 	let rows: Vec<Row> = prompt

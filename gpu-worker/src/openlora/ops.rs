@@ -5,7 +5,7 @@
 //! the reference keeps `f64` sums and a libm `exp` per value, which made these operations a
 //! fifth of a serving step.
 
-use super::kernels::{avx2_fma, dot};
+use super::kernels::{dot, with_avx2};
 
 /// `e^x` for `x <= 0` in plain `f32` arithmetic that the compiler vectorizes (relative error
 /// under 1e-6; `x` below -87 gives `e^-87`, about 1.6e-38).
@@ -29,24 +29,6 @@ pub(crate) fn exp_nonpositive(x: f32) -> f32 {
 	p * f32::from_bits(((n_bits + 127) as u32) << 23)
 }
 
-/// Runs `body` in a copy compiled for AVX2/FMA where the CPU has them, else as it is.
-macro_rules! dispatch {
-	($name:ident, $body:ident, ($($arg:ident: $ty:ty),*)) => {
-		#[cfg(target_arch = "x86_64")]
-		#[target_feature(enable = "avx2,fma")]
-		unsafe fn $name($($arg: $ty),*) {
-			$body($($arg),*)
-		}
-
-		#[cfg(target_arch = "x86_64")]
-		if avx2_fma() {
-			// SAFETY: the CPU has AVX2 and FMA, checked just above.
-			return unsafe { $name($($arg),*) };
-		}
-		$body($($arg),*)
-	};
-}
-
 /// RMSNorm of each `dim`-value row of `x` times `weight`, into `out` (as long as `x`).
 pub fn rms_norm_rows(x: &[f32], weight: &[f32], eps: f32, dim: usize, out: &mut [f32]) {
 	#[inline(always)]
@@ -59,7 +41,7 @@ pub fn rms_norm_rows(x: &[f32], weight: &[f32], eps: f32, dim: usize, out: &mut 
 			}
 		}
 	}
-	dispatch!(rms_norm_avx2, body, (x: &[f32], weight: &[f32], eps: f32, dim: usize, out: &mut [f32]));
+	with_avx2!(rms_norm_avx2, body, (x: &[f32], weight: &[f32], eps: f32, dim: usize, out: &mut [f32]));
 }
 
 /// SwiGLU: `out_i = silu(gate_i) · up_i`.
@@ -74,7 +56,7 @@ pub fn swiglu(gate: &[f32], up: &[f32], out: &mut [f32]) {
 			*o = g * sigmoid * u;
 		}
 	}
-	dispatch!(swiglu_avx2, body, (gate: &[f32], up: &[f32], out: &mut [f32]));
+	with_avx2!(swiglu_avx2, body, (gate: &[f32], up: &[f32], out: &mut [f32]));
 }
 
 /// The shape of grouped-query attention.
@@ -167,7 +149,7 @@ pub fn attend(
 			}
 		}
 	}
-	dispatch!(attend_avx2, body, (q: &[f32], keys: &[f32], values: &[f32], shape: Heads, scores: &mut Vec<f32>, out: &mut [f32]));
+	with_avx2!(attend_avx2, body, (q: &[f32], keys: &[f32], values: &[f32], shape: Heads, scores: &mut Vec<f32>, out: &mut [f32]));
 }
 
 #[cfg(test)]
