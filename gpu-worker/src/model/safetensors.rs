@@ -80,6 +80,22 @@ pub enum SafeTensorsError {
 	/// No tensor has this name.
 	#[error("no tensor named {0:?}")]
 	NotFound(String),
+	/// The tensor holds another number of values than the matrix asked for.
+	#[error(
+		"tensor {name:?} holds {values} values, not the {expected} of a {rows} × {cols} matrix"
+	)]
+	WrongLength {
+		/// The tensor.
+		name: String,
+		/// The values it holds.
+		values: u64,
+		/// `rows · cols`.
+		expected: u64,
+		/// Rows asked for.
+		rows: u64,
+		/// Columns asked for.
+		cols: u64,
+	},
 	/// The tensor's dtype cannot be converted to `f32` by [`SafeTensors::tensor_f32`].
 	#[error("tensor {name:?} has dtype {dtype:?}, not F32, F16 or BF16")]
 	UnsupportedDtype {
@@ -299,6 +315,74 @@ impl SafeTensors {
 			None => return Err(SafeTensorsError::NotFound(name.into())),
 		})
 	}
+
+	/// Tensor `name`, a row-major `rows × cols` matrix, transposed to `cols × rows` in `f32`
+	/// with its rows in the order `source_row` gives: `out[c · rows + r] =
+	/// tensor[source_row(r)][c]` (`source_row` maps `0..rows` into `0..rows`). One pass from
+	/// the file's bytes into the result, with no intermediate copy (what a cold adapter load
+	/// does per tensor). F32, F16 and BF16 only.
+	pub fn tensor_f32_transposed(
+		&self,
+		name: &str,
+		rows: usize,
+		cols: usize,
+		source_row: impl Fn(usize) -> usize,
+	) -> Result<Vec<f32>, SafeTensorsError> {
+		let bytes = self.tensor_bytes(name)?;
+		let dtype = self.tensor(name).map(|e| e.dtype);
+		let width = match dtype {
+			Some(Dtype::F32) => 4,
+			Some(Dtype::F16 | Dtype::BF16) => 2,
+			Some(dtype) => {
+				return Err(SafeTensorsError::UnsupportedDtype { name: name.into(), dtype })
+			}
+			None => return Err(SafeTensorsError::NotFound(name.into())),
+		};
+		let expected = rows.checked_mul(cols);
+		let values = bytes.len() / width;
+		if expected != Some(values) {
+			return Err(SafeTensorsError::WrongLength {
+				name: name.into(),
+				values: len_u64(values),
+				expected: expected.map_or(u64::MAX, len_u64),
+				rows: len_u64(rows),
+				cols: len_u64(cols),
+			});
+		}
+		let mut out = vec![0f32; values];
+		let line = cols * width;
+		for r in 0..rows {
+			let src = source_row(r);
+			// src < rows, so the line is inside the tensor (its length was checked above).
+			let Some(from) = bytes.get(src * line..(src + 1) * line) else {
+				return Err(SafeTensorsError::OutOfBounds {
+					name: format!("{name} row {src}"),
+					begin: len_u64(src * line),
+					end: len_u64((src + 1) * line),
+					data_len: len_u64(bytes.len()),
+				});
+			};
+			let column = out.iter_mut().skip(r).step_by(rows.max(1));
+			match dtype {
+				Some(Dtype::F32) => {
+					for (o, v) in column.zip(from.chunks_exact(4)) {
+						*o = f32::from_le_bytes(array(v));
+					}
+				}
+				Some(Dtype::F16) => {
+					for (o, v) in column.zip(from.chunks_exact(2)) {
+						*o = f16_to_f32(u16::from_le_bytes(array(v)));
+					}
+				}
+				_ => {
+					for (o, v) in column.zip(from.chunks_exact(2)) {
+						*o = bf16_to_f32(u16::from_le_bytes(array(v)));
+					}
+				}
+			}
+		}
+		Ok(out)
+	}
 }
 
 /// The `N` bytes of a chunk of exactly `N` bytes.
@@ -471,6 +555,42 @@ mod tests {
 		assert!(matches!(
 			SafeTensors::open(dir.path().join("missing")),
 			Err(SafeTensorsError::Io(_))
+		));
+	}
+
+	#[test]
+	fn reads_a_matrix_transposed_with_its_rows_reordered() {
+		// 3 × 4, values 10·row + col.
+		let values: Vec<f32> = (0..12).map(|i| (10 * (i / 4) + i % 4) as f32).collect();
+		let bytes = write_f32(&[("m".into(), vec![3, 4], values)], &BTreeMap::new());
+		let st = SafeTensors::from_bytes(bytes).unwrap();
+		// Rows in order: out[c · 3 + r] = m[r][c].
+		let plain = st.tensor_f32_transposed("m", 3, 4, |r| r).unwrap();
+		assert_eq!(plain, [0., 10., 20., 1., 11., 21., 2., 12., 22., 3., 13., 23.]);
+		// Rows reversed: out[c · 3 + r] = m[2 - r][c].
+		let reversed = st.tensor_f32_transposed("m", 3, 4, |r| 2 - r).unwrap();
+		assert_eq!(reversed, [20., 10., 0., 21., 11., 1., 22., 12., 2., 23., 13., 3.]);
+		// Half precision is widened on the way (the sample's "h" holds 1, -2, 0.5).
+		let st = SafeTensors::from_bytes(sample()).unwrap();
+		assert_eq!(st.tensor_f32_transposed("h", 1, 3, |r| r).unwrap(), [1.0, -2.0, 0.5]);
+		assert_eq!(st.tensor_f32_transposed("h", 3, 1, |r| r).unwrap(), [1.0, -2.0, 0.5]);
+		// A shape that does not hold the tensor's values, a dtype with no f32 reading, a
+		// missing name, and a row order that leaves the matrix.
+		assert!(matches!(
+			st.tensor_f32_transposed("h", 2, 2, |r| r),
+			Err(SafeTensorsError::WrongLength { values: 3, expected: 4, .. })
+		));
+		assert!(matches!(
+			st.tensor_f32_transposed("i", 1, 1, |r| r),
+			Err(SafeTensorsError::UnsupportedDtype { .. })
+		));
+		assert!(matches!(
+			st.tensor_f32_transposed("nope", 1, 1, |r| r),
+			Err(SafeTensorsError::NotFound(_))
+		));
+		assert!(matches!(
+			st.tensor_f32_transposed("h", 3, 1, |r| r + 1),
+			Err(SafeTensorsError::OutOfBounds { .. })
 		));
 	}
 

@@ -4,7 +4,10 @@
 //! threaded handle.
 
 use super::{
-	adapters::{AdapterSource, DiskSource, HostCache, Slab},
+	adapters::{
+		file_stamp, save_content_addressed, AdapterSource, DiskSource, HostCache, Slab,
+		ADAPTER_VERIFIED,
+	},
 	engine::{choose, Engine},
 	kernels::{bgmv, sgmv, LoraView, PackedMatrix},
 	model::{BatchModel, KvCache, Row},
@@ -532,10 +535,53 @@ fn a_missing_adapter_is_fetched_from_the_store_and_a_bad_hash_is_refused() {
 			.unwrap();
 	}
 	assert!(matches!(source.load(other_id, &config), Err(ServeError::IncompatibleAdapter { .. })));
+	// The fetched adapter's stamp, copied along, vouches for nothing: it names another file.
+	let good_dir = DiskSource::adapter_dir(dir.path(), good_id);
+	assert!(good_dir.join(ADAPTER_VERIFIED).is_file());
+	std::fs::copy(good_dir.join(ADAPTER_VERIFIED), fake.join(ADAPTER_VERIFIED)).unwrap();
+	assert!(matches!(source.load(other_id, &config), Err(ServeError::IncompatibleAdapter { .. })));
 	// No store: a missing adapter is unknown.
 	let offline = DiskSource::new(dir.path(), None);
 	let missing = AdapterId::repeat_byte(7);
 	assert_eq!(offline.load(missing, &config).unwrap_err(), ServeError::UnknownAdapter(missing));
+}
+
+#[test]
+fn a_vouched_adapter_skips_the_hash_until_its_file_changes() {
+	let (config, _) = tiny(12);
+	let good = busy(&config, 4, &[Target::Q, Target::V], 90);
+	let other = busy(&config, 4, &[Target::Q, Target::V], 91);
+	let dir = tempfile::tempdir().unwrap();
+	let source = DiskSource::new(dir.path(), None);
+	// Written by this worker: the hash it computed vouches for the file it wrote.
+	let id = save_content_addressed(dir.path(), &good, &config, "tiny").unwrap();
+	let adapter_dir = DiskSource::adapter_dir(dir.path(), id);
+	let (weights, stamp_path) =
+		(adapter_dir.join("adapter_model.safetensors"), adapter_dir.join(ADAPTER_VERIFIED));
+	let stamp = |path: &std::path::Path| file_stamp(&std::fs::metadata(path).unwrap()).unwrap();
+	assert_eq!(std::fs::read_to_string(&stamp_path).unwrap(), stamp(&weights));
+	assert_eq!(source.load(id, &config).unwrap(), good);
+
+	// Replaced by another adapter's bytes (a new file renamed over it): the stamp no longer
+	// matches, the bytes are hashed and refused.
+	let replace = |bytes: &[u8]| {
+		let tmp = adapter_dir.join("incoming");
+		std::fs::write(&tmp, bytes).unwrap();
+		std::fs::rename(&tmp, &weights).unwrap();
+	};
+	replace(&other.to_safetensors(&config));
+	assert!(matches!(source.load(id, &config), Err(ServeError::IncompatibleAdapter { .. })));
+	// The right bytes again: hashed, accepted, and stamped anew.
+	replace(&good.to_safetensors(&config));
+	assert_ne!(std::fs::read_to_string(&stamp_path).unwrap(), stamp(&weights));
+	assert_eq!(source.load(id, &config).unwrap(), good);
+	assert_eq!(std::fs::read_to_string(&stamp_path).unwrap(), stamp(&weights));
+
+	// A stamp that matches is taken at its word (this is the hash it saves): forged here for
+	// the wrong bytes, the load parses them without hashing.
+	replace(&other.to_safetensors(&config));
+	std::fs::write(&stamp_path, stamp(&weights)).unwrap();
+	assert_eq!(source.load(id, &config).unwrap(), other);
 }
 
 #[test]

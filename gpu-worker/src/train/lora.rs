@@ -315,7 +315,22 @@ impl Adapter {
 			let path = dir.join(name);
 			std::fs::read(&path).map_err(|e| TrainError::Io(format!("{}: {e}", path.display())))
 		};
-		let config: serde_json::Value = serde_json::from_slice(&read(ADAPTER_CONFIG)?)
+		let config = read(ADAPTER_CONFIG)?;
+		let file = SafeTensors::from_bytes(read(ADAPTER_WEIGHTS)?)
+			.map_err(|e| TrainError::InvalidAdapter(e.to_string()))?;
+		Self::from_peft(&config, &file, model)
+	}
+
+	/// An adapter from the bytes of its `adapter_config.json` and its parsed
+	/// `adapter_model.safetensors` ([`Adapter::load_peft`] once the files are read). Each
+	/// tensor goes from the file's bytes into its place in one pass, transposed and (for `q`
+	/// and `k`) with its rows permuted on the way.
+	pub fn from_peft(
+		config: &[u8],
+		file: &SafeTensors,
+		model: &LlamaConfig,
+	) -> Result<Self, TrainError> {
+		let config: serde_json::Value = serde_json::from_slice(config)
 			.map_err(|e| TrainError::InvalidAdapter(format!("adapter_config.json: {e}")))?;
 		let field =
 			|k: &str| config.get(k).ok_or_else(|| TrainError::InvalidAdapter(format!("no {k}")));
@@ -334,40 +349,30 @@ impl Adapter {
 		targets.sort();
 		let lora = LoraConfig { rank, alpha, dropout, targets };
 		lora.validate()?;
-		let file = SafeTensors::from_bytes(read(ADAPTER_WEIGHTS)?)
-			.map_err(|e| TrainError::InvalidAdapter(e.to_string()))?;
 		let r = usize::from(rank);
+		let invalid = |e: crate::model::safetensors::SafeTensorsError| {
+			TrainError::InvalidAdapter(e.to_string())
+		};
 		let mut blocks = Vec::with_capacity(model.block_count);
 		for n in 0..model.block_count {
 			let mut slots: [Option<LoraWeights>; 7] = Default::default();
 			for target in &lora.targets {
 				let (input, output) = shape(model, *target);
 				let prefix = target.peft_prefix(n);
-				let get = |name: String, len: usize| -> Result<Vec<f32>, TrainError> {
-					let v = file
-						.tensor_f32(&name)
-						.map_err(|e| TrainError::InvalidAdapter(e.to_string()))?;
-					match v.len() == len {
-						true => Ok(v),
-						false => Err(TrainError::InvalidAdapter(format!(
-							"{name}: {} values, expected {len}",
-							v.len()
-						))),
-					}
-				};
-				let a_t = get(format!("{prefix}.lora_A.weight"), r * input)?;
-				let mut b_t = get(format!("{prefix}.lora_B.weight"), output * r)?;
-				let heads = target.rope_heads(model);
-				if let Some(heads) = heads {
-					b_t = permute_rows(&b_t, output, r, heads);
-				}
+				// lora_A.weight is rank × in: a is its transpose.
+				let a = file
+					.tensor_f32_transposed(&format!("{prefix}.lora_A.weight"), r, input, |i| i)
+					.map_err(invalid)?;
+				// lora_B.weight is out × rank with rows in Hugging Face order: b is the
+				// transpose of its rows in GGUF order.
+				let head_dim = target.rope_heads(model).map(|heads| output / heads.max(1));
+				let b = file
+					.tensor_f32_transposed(&format!("{prefix}.lora_B.weight"), output, r, |row| {
+						head_dim.map_or(row, |hd| gguf_to_hf_row(row, hd))
+					})
+					.map_err(invalid)?;
 				if let Some(slot) = slots.get_mut(target.index()) {
-					*slot = Some(LoraWeights {
-						input,
-						output,
-						a: transpose(&a_t, r, input),
-						b: transpose(&b_t, output, r),
-					});
+					*slot = Some(LoraWeights { input, output, a, b });
 				}
 			}
 			blocks.push(slots);
