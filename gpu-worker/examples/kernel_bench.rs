@@ -10,11 +10,20 @@
 //! serving step does (the model's 540 MB of f32 weights pass through once per step). Reports the
 //! median of `--reps` calls as GFLOP/s (`2·m·k·n` flops). All run on all cores.
 //!
+//! Then the attention of a decode step's rows ([`attend`]) against the loops it replaced
+//! ([`attend_plain`]), on one thread.
+//!
 //! ```text
 //! cargo run --release -p gpu-worker --example kernel_bench -- [--rows 1,4,16,32,64,128] [--reps 31]
 //! ```
 
-use gpu_worker::{openlora::kernels::PackedMatrix, train::rng::SplitMix64};
+use gpu_worker::{
+	openlora::{
+		kernels::PackedMatrix,
+		ops::{attend, attend_plain, Heads},
+	},
+	train::rng::SplitMix64,
+};
 use std::time::Instant;
 
 /// `(name, out, in)` of SmolLM2-135M's projections.
@@ -102,5 +111,36 @@ fn main() {
 				println!("| {name} | {m} | {case} | {a:.1} | {b:.1} | {c:.1} |");
 			}
 		}
+	}
+
+	// Attention of decode rows: the keys and values of 32 rows × 30 layers, each its own
+	// cache (as a 32-row decode step of SmolLM2 reads them), on one thread; against the
+	// position-at-a-time loops it replaced (the same bits, checked here too).
+	let shape = Heads { heads: 9, kv_heads: 3, head_dim: 64 };
+	let (q_len, kv_dim, caches) = (576, 192, 32 * 30);
+	println!("\nAttention of one decode step's rows (32 rows × 30 layers, 9 query heads over 3 key/value heads of 64 values), one thread, median of {reps} passes, ms\n");
+	println!("| cached positions | attend | plain loops (before) |");
+	println!("|---:|---:|---:|");
+	for positions in [16, 48, 128] {
+		let mut cache = |_| (0..positions * kv_dim).map(|_| rng.unit() - 0.5).collect::<Vec<f32>>();
+		let (keys, values): (Vec<_>, Vec<_>) = (0..caches).map(|c| (cache(c), cache(c))).unzip();
+		let q: Vec<f32> = (0..q_len).map(|_| rng.unit() * 4.0 - 2.0).collect();
+		let (mut scores, mut out, mut plain) = (Vec::new(), vec![0f32; q_len], vec![0f32; q_len]);
+		let mut times = [(); 2].map(|_| Vec::with_capacity(reps));
+		for _ in 0..reps {
+			let t = Instant::now();
+			for (k, v) in keys.iter().zip(&values) {
+				attend(&q, k, v, shape, &mut scores, &mut out);
+			}
+			times[0].push(t.elapsed().as_secs_f64());
+			let t = Instant::now();
+			for (k, v) in keys.iter().zip(&values) {
+				attend_plain(&q, k, v, shape, &mut scores, &mut plain);
+			}
+			times[1].push(t.elapsed().as_secs_f64());
+		}
+		assert!(out.iter().zip(&plain).all(|(a, b)| a.to_bits() == b.to_bits()));
+		let [a, b] = times.map(|t| median(t) * 1e3);
+		println!("| {positions} | {a:.2} | {b:.2} |");
 	}
 }
