@@ -140,6 +140,26 @@ unsafe fn lanes4_avx2(q: &[f32], k: [&[f32]; 4], whole: usize) -> [[f32; 8]; 4] 
 	lanes
 }
 
+/// Softmax of each `positions`-value row of `scores`, in place.
+#[inline(always)]
+fn softmax_rows(scores: &mut [f32], positions: usize) {
+	for row in scores.chunks_exact_mut(positions.max(1)) {
+		let mut max = f32::NEG_INFINITY;
+		for s in row.iter() {
+			max = if *s > max { *s } else { max };
+		}
+		let mut total = 0f32;
+		for s in row.iter_mut() {
+			*s = exp_nonpositive(*s - max);
+			total += *s;
+		}
+		let inverse = if total > 0.0 { 1.0 / total } else { 0.0 };
+		for s in row.iter_mut() {
+			*s *= inverse;
+		}
+	}
+}
+
 /// The shape of grouped-query attention.
 #[derive(Debug, Clone, Copy)]
 pub struct Heads {
@@ -218,22 +238,7 @@ pub fn attend(
 					}
 				}
 			}
-			// Softmax per query head, normalized in place.
-			for row in scores.chunks_exact_mut(positions.max(1)) {
-				let mut max = f32::NEG_INFINITY;
-				for s in row.iter() {
-					max = if *s > max { *s } else { max };
-				}
-				let mut total = 0f32;
-				for s in row.iter_mut() {
-					*s = exp_nonpositive(*s - max);
-					total += *s;
-				}
-				let inverse = if total > 0.0 { 1.0 / total } else { 0.0 };
-				for s in row.iter_mut() {
-					*s *= inverse;
-				}
-			}
+			softmax_rows(scores, positions);
 			// Weighted values per query head, in blocks of VALUE_BLOCK values whose sums stay
 			// in registers over all the positions (the output is written once, not once per
 			// position); the rest of a head that is not a whole block value by value.
@@ -320,22 +325,7 @@ pub fn attend_plain(
 					}
 				}
 			}
-			// Softmax per query head, normalized in place.
-			for row in scores.chunks_exact_mut(positions.max(1)) {
-				let mut max = f32::NEG_INFINITY;
-				for s in row.iter() {
-					max = if *s > max { *s } else { max };
-				}
-				let mut total = 0f32;
-				for s in row.iter_mut() {
-					*s = exp_nonpositive(*s - max);
-					total += *s;
-				}
-				let inverse = if total > 0.0 { 1.0 / total } else { 0.0 };
-				for s in row.iter_mut() {
-					*s *= inverse;
-				}
-			}
+			softmax_rows(scores, positions);
 			for (p, v) in values.chunks_exact(kv_dim).take(positions).enumerate() {
 				let value = v.get(slot.clone()).unwrap_or(&[]);
 				for j in 0..count {
