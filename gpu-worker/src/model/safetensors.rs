@@ -297,23 +297,22 @@ impl SafeTensors {
 
 	/// Tensor `name` as `f32`s, row-major; F32, F16 and BF16 only.
 	pub fn tensor_f32(&self, name: &str) -> Result<Vec<f32>, SafeTensorsError> {
+		let (bytes, dtype, width) = self.f32_bytes(name)?;
+		let mut out = vec![0f32; bytes.len() / width];
+		widen(dtype, bytes, out.iter_mut());
+		Ok(out)
+	}
+
+	/// Tensor `name`'s bytes, its dtype and the bytes of one value, for the dtypes read as
+	/// `f32` (F32, F16, BF16).
+	fn f32_bytes(&self, name: &str) -> Result<(&[u8], Dtype, usize), SafeTensorsError> {
 		let bytes = self.tensor_bytes(name)?;
-		let dtype = self.tensor(name).map(|e| e.dtype);
-		Ok(match dtype {
-			Some(Dtype::F32) => {
-				bytes.chunks_exact(4).map(|c| f32::from_le_bytes(array(c))).collect()
-			}
-			Some(Dtype::F16) => {
-				bytes.chunks_exact(2).map(|c| f16_to_f32(u16::from_le_bytes(array(c)))).collect()
-			}
-			Some(Dtype::BF16) => {
-				bytes.chunks_exact(2).map(|c| bf16_to_f32(u16::from_le_bytes(array(c)))).collect()
-			}
-			Some(dtype) => {
-				return Err(SafeTensorsError::UnsupportedDtype { name: name.into(), dtype })
-			}
-			None => return Err(SafeTensorsError::NotFound(name.into())),
-		})
+		match self.tensor(name).map(|e| e.dtype) {
+			Some(dtype @ Dtype::F32) => Ok((bytes, dtype, 4)),
+			Some(dtype @ (Dtype::F16 | Dtype::BF16)) => Ok((bytes, dtype, 2)),
+			Some(dtype) => Err(SafeTensorsError::UnsupportedDtype { name: name.into(), dtype }),
+			None => Err(SafeTensorsError::NotFound(name.into())),
+		}
 	}
 
 	/// Tensor `name`, a row-major `rows × cols` matrix, transposed to `cols × rows` in `f32`
@@ -328,16 +327,7 @@ impl SafeTensors {
 		cols: usize,
 		source_row: impl Fn(usize) -> usize,
 	) -> Result<Vec<f32>, SafeTensorsError> {
-		let bytes = self.tensor_bytes(name)?;
-		let dtype = self.tensor(name).map(|e| e.dtype);
-		let width = match dtype {
-			Some(Dtype::F32) => 4,
-			Some(Dtype::F16 | Dtype::BF16) => 2,
-			Some(dtype) => {
-				return Err(SafeTensorsError::UnsupportedDtype { name: name.into(), dtype })
-			}
-			None => return Err(SafeTensorsError::NotFound(name.into())),
-		};
+		let (bytes, dtype, width) = self.f32_bytes(name)?;
 		let expected = rows.checked_mul(cols);
 		let values = bytes.len() / width;
 		if expected != Some(values) {
@@ -362,26 +352,31 @@ impl SafeTensors {
 					data_len: len_u64(bytes.len()),
 				});
 			};
-			let column = out.iter_mut().skip(r).step_by(rows.max(1));
-			match dtype {
-				Some(Dtype::F32) => {
-					for (o, v) in column.zip(from.chunks_exact(4)) {
-						*o = f32::from_le_bytes(array(v));
-					}
-				}
-				Some(Dtype::F16) => {
-					for (o, v) in column.zip(from.chunks_exact(2)) {
-						*o = f16_to_f32(u16::from_le_bytes(array(v)));
-					}
-				}
-				_ => {
-					for (o, v) in column.zip(from.chunks_exact(2)) {
-						*o = bf16_to_f32(u16::from_le_bytes(array(v)));
-					}
-				}
-			}
+			widen(dtype, from, out.iter_mut().skip(r).step_by(rows.max(1)));
 		}
 		Ok(out)
+	}
+}
+
+/// The values in `from` (of `dtype`: F32, F16 or BF16, little-endian) as `f32`s into `out`, in
+/// order.
+fn widen<'a>(dtype: Dtype, from: &[u8], out: impl Iterator<Item = &'a mut f32>) {
+	match dtype {
+		Dtype::F32 => {
+			for (o, v) in out.zip(from.chunks_exact(4)) {
+				*o = f32::from_le_bytes(array(v));
+			}
+		}
+		Dtype::F16 => {
+			for (o, v) in out.zip(from.chunks_exact(2)) {
+				*o = f16_to_f32(u16::from_le_bytes(array(v)));
+			}
+		}
+		_ => {
+			for (o, v) in out.zip(from.chunks_exact(2)) {
+				*o = bf16_to_f32(u16::from_le_bytes(array(v)));
+			}
+		}
 	}
 }
 

@@ -480,10 +480,7 @@ impl AdapterSource for DiskSource {
 					reason: format!("{} does not hash to the adapter id", dir.display()),
 				});
 			}
-			// Best effort: a read-only directory just means checking again next time.
-			if let Some(stamp) = stamp {
-				let _ = std::fs::write(dir.join(ADAPTER_VERIFIED), stamp);
-			}
+			write_stamp(&dir, stamp);
 		}
 		let read = |name: &str| std::fs::read(dir.join(name)).map_err(io);
 		let incompatible = |reason: String| ServeError::IncompatibleAdapter { id, reason };
@@ -530,9 +527,17 @@ pub(crate) fn file_stamp(meta: &std::fs::Metadata) -> Option<String> {
 }
 
 /// Writes the [`ADAPTER_VERIFIED`] stamp of `dir`'s weights file, whose bytes the caller has
-/// just checked against the adapter's id (best effort: without it the next load checks again).
+/// just checked against the adapter's id.
 fn vouch_for(dir: &Path) {
-	let stamp = std::fs::metadata(dir.join(ADAPTER_WEIGHTS)).ok().and_then(|m| file_stamp(&m));
+	write_stamp(
+		dir,
+		std::fs::metadata(dir.join(ADAPTER_WEIGHTS)).ok().and_then(|m| file_stamp(&m)),
+	);
+}
+
+/// Writes `stamp` (when there is one) as `dir`'s [`ADAPTER_VERIFIED`]. Best effort: without it
+/// (a read-only directory, say) the next load checks the hash again.
+fn write_stamp(dir: &Path, stamp: Option<String>) {
 	if let Some(stamp) = stamp {
 		let _ = std::fs::write(dir.join(ADAPTER_VERIFIED), stamp);
 	}
