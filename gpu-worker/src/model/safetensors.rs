@@ -380,7 +380,6 @@ fn widen<'a>(dtype: Dtype, from: &[u8], out: impl Iterator<Item = &'a mut f32>) 
 	}
 }
 
-/// The `N` bytes of a chunk of exactly `N` bytes.
 /// Serializes `f32` tensors `(name, shape, values)` as a `.safetensors` file with `metadata`
 /// under `__metadata__`. The header lists tensors by name (JSON object keys sorted) with data in
 /// the order given, and is padded with spaces to a multiple of 8 bytes, as the format
@@ -419,6 +418,7 @@ pub fn write_f32(
 	out
 }
 
+/// The `N` bytes of a chunk of exactly `N` bytes.
 fn array<const N: usize>(chunk: &[u8]) -> [u8; N] {
 	chunk.try_into().unwrap_or([0; N])
 }
